@@ -1,0 +1,33 @@
+/** go-plugin's core protocol version; a host accepts exactly this value in handshake field 1. */
+export const CORE_PROTOCOL_VERSION = 1;
+
+/** Health-service name that go-plugin's Ping() checks. */
+export const HEALTH_SERVICE_NAME = 'plugin';
+
+/** Environment variables of the go-plugin protocol, in one place. */
+export const ENV = {
+  MIN_PORT: 'PLUGIN_MIN_PORT',
+  MAX_PORT: 'PLUGIN_MAX_PORT',
+  PROTOCOL_VERSIONS: 'PLUGIN_PROTOCOL_VERSIONS',
+  CLIENT_CERT: 'PLUGIN_CLIENT_CERT',
+  MULTIPLEX_GRPC: 'PLUGIN_MULTIPLEX_GRPC',
+  UNIX_SOCKET_DIR: 'PLUGIN_UNIX_SOCKET_DIR',
+  UNIX_SOCKET_GROUP: 'PLUGIN_UNIX_SOCKET_GROUP',
+} as const;
+
+/** Port range go-plugin's host passes when none is configured. */
+export const DEFAULT_MIN_PORT = 10000;
+export const DEFAULT_MAX_PORT = 25000;
+
+/** go-plugin's StartTimeout default. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+/** How long go-plugin's Kill() waits for a graceful exit before SIGKILL. */
+export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 2_000;
+/** go-plugin's stdio chunk size (the Go plugin reads its stdio pipes 1024 bytes at a time). */
+export const STDIO_CHUNK_BYTES = 1024;
+/** go-plugin's default PluginLogBufferSize: stderr lines longer than this are passed through as fragments. */
+export const DEFAULT_LOG_BUFFER_BYTES = 65536;
+/** The Go host's bufio.Scanner token limit for the handshake line. */
+export const MAX_HANDSHAKE_LINE_BYTES = 65536;
+/** Linux sun_path limit minus the terminating NUL. */
+export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
