@@ -1,0 +1,49 @@
+# loopp — the two entry points are `make demo` and `make test`; everything else is a step of those.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+NODE_MODULES_STAMP := node_modules/.installed
+TSC := node_modules/.bin/tsc
+BUF := node_modules/.bin/buf
+GEN_STAMP := src/gen/.stamp
+PROTOS := $(shell find proto -name '*.proto')
+TEST_TIMEOUT_MS ?= 120000
+NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
+
+.PHONY: install proto build interop-bin test test-unit test-integration test-interop demo clean bench
+
+install: $(NODE_MODULES_STAMP)
+$(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+	@touch $@
+
+proto: $(GEN_STAMP)
+$(GEN_STAMP): $(NODE_MODULES_STAMP) buf.gen.yaml buf.yaml $(PROTOS)
+	rm -rf src/gen
+	$(BUF) generate
+	@touch $@
+
+build: $(GEN_STAMP)
+	$(TSC) -p tsconfig.json
+	node scripts/make-bins.js
+
+interop-bin:
+	$(MAKE) -C go-interop
+
+test: build interop-bin
+	$(NODE_TEST) $$(find dist/test -name '*.test.js' | sort)
+
+test-unit: build
+	$(NODE_TEST) $$(find dist/test/unit -name '*.test.js' | sort)
+
+test-integration: build
+	$(NODE_TEST) $$(find dist/test/integration -name '*.test.js' | sort)
+
+test-interop: build interop-bin
+	$(NODE_TEST) $$(find dist/test/interop -name '*.test.js' | sort)
+
+demo: build interop-bin
+	node dist/fixtures/demo/demo.js
+
+clean:
+	rm -rf dist bin src/gen go-interop/bin
