@@ -1,0 +1,110 @@
+/**
+ * The plugin child process: spawn with go-plugin's stdio layout (stdin inherited, stdout and stderr
+ * piped), exit tracking through a promise that never rejects, and the last-resort rule that no
+ * plugin outlives its host process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export type ExitReason = 'closed' | 'killed' | 'crashed';
+
+export interface PluginExit {
+  /** Exit code, or null when a signal ended the process. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** closed: it exited after close(); killed: we SIGKILLed it; crashed: it ended on its own. */
+  reason: ExitReason;
+}
+
+export interface SpawnedPlugin {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Settles once the process has exited and its pipes are drained (or 1 s after exit). */
+  readonly exited: Promise<PluginExit>;
+  readonly hasExited: boolean;
+  /** The reason recorded for the next exit (close/kill set it before acting). */
+  expectExit(reason: ExitReason): void;
+  /** SIGKILL, once; safe after exit. */
+  kill(): void;
+}
+
+// Plugins still running when the host process exits are killed (go-plugin's CleanupClients, made
+// automatic). Only live children are held, and the hook is installed on first use.
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackUntilExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) {
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+export interface SpawnPluginOptions {
+  command: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/** Spawns the plugin; rejects (with the spawn error) if the executable cannot be started. */
+export function spawnPlugin(options: SpawnPluginOptions): Promise<SpawnedPlugin> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.command, [...options.args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['inherit', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    let reason: ExitReason = 'crashed';
+    let hasExited = false;
+    let settle!: (e: PluginExit) => void;
+    const exited = new Promise<PluginExit>((r) => (settle = r));
+    child.once('error', (err) => {
+      if (child.pid === undefined) reject(err);
+    });
+    child.once('spawn', () => {
+      trackUntilExit(child);
+      child.once('exit', (code, signal) => {
+        hasExited = true;
+        const result = (): PluginExit => ({ code, signal, reason });
+        // 'close' follows once stdout/stderr are drained; a grandchild holding the pipes must not
+        // keep `exited` pending forever.
+        const timer = setTimeout(() => settle(result()), 1000);
+        timer.unref();
+        child.once('close', () => {
+          clearTimeout(timer);
+          settle(result());
+        });
+      });
+      resolve({
+        child,
+        pid: child.pid as number,
+        exited,
+        get hasExited() {
+          return hasExited;
+        },
+        expectExit(r: ExitReason) {
+          if (!hasExited) reason = r;
+        },
+        kill() {
+          if (hasExited) return;
+          reason = 'killed';
+          try {
+            child.kill('SIGKILL');
+          } catch {
+            // raced with exit
+          }
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * Plugin definitions shared by both sides, the TypeScript shape of go-plugin's GRPCPlugin: one object
+ * per plugin name that knows how to serve it (plugin side) and how to build its client (host side).
+ * Services are plain grpc-js ServiceDefinitions, so code from ts-proto, grpc-tools or
+ * @grpc/proto-loader all work.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcBroker } from './broker';
+
+export interface PluginServerContext {
+  /** The plugin's gRPC server: add the plugin's services here. */
+  server: grpc.Server;
+  /** For bidirectional plugins: serve or dial sub-services by id. */
+  broker: GrpcBroker;
+}
+
+export interface PluginClientContext {
+  /** The connection to the plugin (shared by every dispensed client). */
+  channel: grpc.Channel;
+  broker: GrpcBroker;
+  /** Aborted when the plugin process exits or the client closes (go-plugin's doneCtx). */
+  signal: AbortSignal;
+  /** A grpc-js client for `definition` on `channel` (works with any grpc-js ServiceDefinition). */
+  createClient<T extends grpc.Client = grpc.Client>(definition: grpc.ServiceDefinition): T;
+}
+
+export interface GrpcPlugin<C = unknown> {
+  /** Plugin side (go-plugin's GRPCServer): register the services of this plugin. */
+  server?(ctx: PluginServerContext): void | Promise<void>;
+  /** Host side (go-plugin's GRPCClient): what `dispense(name)` returns. */
+  client?(ctx: PluginClientContext): C;
+}
+
+/** Plugin name → definition (go-plugin's PluginSet). */
+export type PluginSet = Record<string, GrpcPlugin<any>>;
+/** App protocol version → plugin set (go-plugin's VersionedPlugins). */
+export type VersionedPluginSets = Record<number, PluginSet>;
+
+/** What `dispense(name)` returns for a plugin of a set. */
+export type DispensedClient<P extends GrpcPlugin<any>> = P extends GrpcPlugin<infer C> ? C : never;
+
+/** Identity helper that keeps the client type of a plugin definition. */
+export function grpcPlugin<C>(definition: GrpcPlugin<C>): GrpcPlugin<C> {
+  return definition;
+}
+
+/** A typed grpc-js client constructor for any ServiceDefinition (cached per definition). */
+const ctorCache = new WeakMap<grpc.ServiceDefinition, grpc.ServiceClientConstructor>();
+export function clientConstructorFor(definition: grpc.ServiceDefinition): grpc.ServiceClientConstructor {
+  let ctor = ctorCache.get(definition);
+  if (ctor === undefined) {
+    ctor = grpc.makeGenericClientConstructor(definition as unknown as grpc.ServiceDefinition<grpc.UntypedServiceImplementation>, '');
+    ctorCache.set(definition, ctor);
+  }
+  return ctor;
+}
+
+/**
+ * The versions a host offers and the plugin sets behind them, from the `plugins` / `versionedPlugins`
+ * pair (go-plugin: Plugins is added under ProtocolVersion unless that version is already present).
+ */
+export function hostVersionTable(
+  protocolVersion: number,
+  plugins: PluginSet | undefined,
+  versioned: VersionedPluginSets | undefined,
+): Map<number, PluginSet> {
+  const table = new Map<number, PluginSet>();
+  for (const [v, set] of Object.entries(versioned ?? {})) table.set(Number(v), set);
+  if (plugins !== undefined && !table.has(protocolVersion)) table.set(protocolVersion, plugins);
+  return table;
+}
+
+/** Plugin side: the un-versioned set overwrites a same-numbered versioned set (go-plugin's rule). */
+export function pluginVersionTable(
+  protocolVersion: number,
+  plugins: PluginSet | undefined,
+  versioned: VersionedPluginSets | undefined,
+): Map<number, PluginSet> {
+  const table = new Map<number, PluginSet>();
+  for (const [v, set] of Object.entries(versioned ?? {})) table.set(Number(v), set);
+  if (plugins !== undefined) table.set(protocolVersion, plugins);
+  return table;
+}

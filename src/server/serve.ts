@@ -1,0 +1,244 @@
+/**
+ * servePlugin(): the plugin side of go-plugin, for plugins written in TypeScript. Any go-plugin host
+ * (Go's, or loopp's) can launch the process: it checks the magic cookie, negotiates the app protocol
+ * version, listens, optionally does AutoMTLS, prints the handshake line and serves health,
+ * controller, stdio, broker and the app's services.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { GrpcBroker, type BrokerTransport } from '../broker';
+import { createLog } from '../debug';
+import { checkMagicCookie, readPluginEnv, type HandshakeConfig, type PluginEnv } from '../env';
+import { ConfigError, LooppError, messageOf } from '../errors';
+import { type ConnInfo, GRPCBrokerService } from '../gen/plugin/grpc_broker';
+import { GRPCControllerService } from '../gen/plugin/grpc_controller';
+import { formatHandshakeLine, negotiateVersion, type Network } from '../handshake';
+import { createHclogLogger, type HclogLevel, type HclogLogger } from '../hclog';
+import { pluginVersionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
+import { listenTcp, listenUnix, type Listener } from '../transport';
+import { HealthState } from './health';
+import { watchHost } from './host-watch';
+import { StdioForwarder } from './stdio';
+
+export interface ServePluginOptions {
+  handshake: HandshakeConfig;
+  /** The plugins served under `handshake.protocolVersion`. */
+  plugins?: PluginSet;
+  /** Plugin sets per app protocol version; the newest version the host also speaks is served. */
+  versionedPlugins?: VersionedPluginSets;
+  /**
+   * `unix` (default except on Windows) or `tcp` (127.0.0.1 in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT). Go
+   * plugins use tcp only on Windows; a TS plugin may choose it anywhere.
+   */
+  transport?: 'unix' | 'tcp';
+  /** Environment to read the protocol variables from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Forward process.stdout/stderr writes to the host over GRPCStdio after the handshake (default true). */
+  captureStdio?: boolean;
+  /**
+   * Exit the process as go-plugin's Serve does: code 1 on a cookie or setup error, 0 after Shutdown or
+   * when the host dies (default true). When false, errors are thrown and `closed` resolves instead.
+   */
+  exitProcess?: boolean;
+  /** Exit within ~250 ms when the host process dies (default true). */
+  exitWithHost?: boolean;
+  /** Level of the hclog JSON logger on the real stderr (default 'trace', as go-plugin). */
+  logLevel?: HclogLevel;
+  /** Extra grpc-js server options for the main server (go-plugin's GRPCServer factory options). */
+  serverOptions?: grpc.ServerOptions;
+  /** Aborting stops serving (like a graceful close). */
+  signal?: AbortSignal;
+}
+
+export interface PluginServer extends AsyncDisposable {
+  readonly network: Network;
+  readonly address: string;
+  /** The app protocol version agreed with the host. */
+  readonly protocolVersion: number;
+  readonly broker: GrpcBroker;
+  readonly server: grpc.Server;
+  /** hclog logger writing JSON lines to the real stderr (what the host parses). */
+  readonly logger: HclogLogger;
+  /** Resolves once the server has stopped (Shutdown, close(), kill(), host gone). */
+  readonly closed: Promise<void>;
+  /** Stops serving and removes the socket. Idempotent. */
+  close(): Promise<void>;
+  /** Stops at once. */
+  kill(): void;
+}
+
+function exitNow(code: number): never {
+  process.exit(code);
+}
+
+export async function servePlugin(options: ServePluginOptions): Promise<PluginServer> {
+  const env = options.env ?? process.env;
+  const exitProcess = options.exitProcess ?? true;
+  const realStderrWrite = process.stderr.write.bind(process.stderr);
+  const realStdoutWrite = process.stdout.write.bind(process.stdout);
+  // A host that died closes our pipes; Node would otherwise crash on the EPIPE 'error' event.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+
+  const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: (line) => void realStderrWrite(line) });
+  const log = createLog('server', `pid=${process.pid}`);
+
+  const cookieProblem = checkMagicCookie(options.handshake, env);
+  if (cookieProblem !== undefined) {
+    if (exitProcess) {
+      realStderrWrite(cookieProblem);
+      exitNow(1);
+    }
+    throw new ConfigError('ERR_LOOPP_ENV', cookieProblem.trimEnd(), {
+      input: options.handshake.magicCookieKey,
+      hint: 'Launch this program through a go-plugin host, which sets the magic cookie.',
+    });
+  }
+
+  const fail = (err: unknown): never => {
+    logger.error('plugin init error', { error: messageOf(err) });
+    if (exitProcess) exitNow(1);
+    throw err;
+  };
+
+  let penv: PluginEnv;
+  try {
+    penv = readPluginEnv(env);
+  } catch (err) {
+    return fail(err);
+  }
+  for (const bad of penv.invalidVersions) realStderrWrite(`server sent invalid plugin version ${JSON.stringify(bad)}\n`);
+
+  const table = pluginVersionTable(options.handshake.protocolVersion, options.plugins, options.versionedPlugins);
+  if (table.size === 0) {
+    return fail(new ConfigError('ERR_LOOPP_CONFIG', 'servePlugin needs `plugins` or `versionedPlugins`', { hint: 'Pass at least one plugin set.' }));
+  }
+  const version = negotiateVersion([...table.keys()], penv.hostVersions);
+  const pluginSet = table.get(version) as PluginSet;
+  log('negotiated app protocol version %d (host offers %s)', version, penv.hostVersions?.join(',') ?? 'nothing');
+
+  // AutoMTLS: only when the host sent its certificate, and only then may field 6 carry ours (a Go host
+  // without TLS config would dereference nil on a certificate it did not ask for).
+  let serverCreds = grpc.ServerCredentials.createInsecure();
+  let channelCreds: () => { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } = () => ({
+    credentials: grpc.credentials.createInsecure(),
+    options: {},
+  });
+  let certField: string | undefined;
+  if (penv.clientCertPem !== undefined) {
+    try {
+      const { generateCertificate, encodeHandshakeCert } = await import('../mtls/cert');
+      const { serverCredentials, channelCredentials } = await import('../mtls/credentials');
+      const own = generateCertificate();
+      const hostPem = penv.clientCertPem;
+      serverCreds = serverCredentials(own, hostPem);
+      channelCreds = () => channelCredentials(own, hostPem);
+      certField = encodeHandshakeCert(own.certDer);
+      log('AutoMTLS on');
+    } catch (err) {
+      return fail(new LooppError('ERR_LOOPP_TLS', `plugin tls init: ${messageOf(err)}`, { cause: err, hint: 'PLUGIN_CLIENT_CERT must hold one PEM certificate.' }));
+    }
+  }
+
+  const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix');
+  const listen = (): Promise<Listener> =>
+    transport === 'tcp'
+      ? listenTcp({ minPort: penv.minPort, maxPort: penv.maxPort })
+      : listenUnix({ dir: penv.unixSocketDir, group: penv.unixSocketGroup });
+  let listener: Listener;
+  try {
+    listener = await listen();
+  } catch (err) {
+    return fail(err);
+  }
+
+  const brokerTransport: BrokerTransport = { listen, serverCredentials: () => serverCreds, channelCredentials: channelCreds };
+  const broker = new GrpcBroker({ side: 'plugin', transport: brokerTransport, instance: `pid=${process.pid}` });
+  // Go's plugin server keeps grpc-go's 4 MiB receive limit unless the plugin raises it.
+  const server = new grpc.Server(options.serverOptions);
+  const health = new HealthState();
+  health.addTo(server);
+  const stdio = new StdioForwarder({ log });
+  stdio.addTo(server);
+
+  let closing: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let stopWatch = () => {};
+  const injector = server.createConnectionInjector(serverCreds);
+
+  const stop = (why: string, exitCode: number | undefined): Promise<void> =>
+    (closing ??= (async () => {
+      log('stopping: %s', why);
+      stopWatch();
+      health.shutdown();
+      stdio.end();
+      stdio.release();
+      await broker.close();
+      injector.destroy();
+      server.forceShutdown();
+      await listener.close();
+      log('stopped');
+      resolveClosed();
+      if (exitProcess && exitCode !== undefined) exitNow(exitCode);
+    })());
+
+  server.addService(GRPCControllerService, {
+    shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
+      log('Shutdown requested');
+      callback(null, {});
+      // Let the reply reach the socket before the connection is torn down.
+      setImmediate(() => void stop('GRPCController.Shutdown', 0));
+    },
+  });
+  server.addService(GRPCBrokerService, {
+    startStream: (call: grpc.ServerDuplexStream<ConnInfo, ConnInfo>) => {
+      try {
+        broker.attach(call);
+      } catch (err) {
+        call.destroy(err as Error);
+      }
+    },
+  });
+  try {
+    for (const plugin of Object.values(pluginSet)) await plugin.server?.({ server, broker });
+  } catch (err) {
+    await listener.close();
+    return fail(err);
+  }
+  listener.server.on('connection', (socket) => injector.injectConnection(socket));
+
+  logger.debug('plugin address', { address: listener.address, network: listener.network });
+  const line = formatHandshakeLine({
+    appVersion: version,
+    network: listener.network,
+    address: listener.address,
+    serverCert: certField,
+    // Field 7 only when asked; the main connection stays classic (mux arrives with the broker work).
+    muxSupported: penv.muxAsked ? false : undefined,
+  });
+  realStdoutWrite(line);
+
+  if (options.captureStdio ?? true) stdio.capture();
+  process.on('SIGINT', () => logger.trace('plugin received interrupt signal, ignoring'));
+  if (options.exitWithHost ?? true) {
+    stopWatch = watchHost(() => {
+      logger.info('host process is gone, exiting');
+      void stop('host gone', 0);
+    });
+  }
+  options.signal?.addEventListener('abort', () => void stop('aborted', undefined), { once: true });
+
+  const handle: PluginServer = {
+    network: listener.network,
+    address: listener.address,
+    protocolVersion: version,
+    broker,
+    server,
+    logger,
+    closed,
+    close: () => stop('close()', undefined),
+    kill: () => void stop('kill()', undefined),
+    [Symbol.asyncDispose]: () => handle.close(),
+  };
+  return handle;
+}

@@ -1,0 +1,111 @@
+/** Shared test helpers: fixture paths, temp dirs, process and socket leak checks. */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Repository root (tests run from dist/test/...). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const GO_BIN = path.join(ROOT, 'go-interop', 'bin');
+export const BIN = path.join(ROOT, 'bin');
+
+/** Absolute path of a compiled scenario fixture. */
+export function fixture(name: string): string {
+  const p = path.join(ROOT, 'dist', 'fixtures', 'plugins', `${name}.js`);
+  assert.ok(fs.existsSync(p), `fixture ${name} is not built (run make build)`);
+  return p;
+}
+
+/** Path of a Go interop binary; fails (never skips) when it is missing. */
+export function goBinary(name: string): string {
+  const p = path.join(GO_BIN, name);
+  assert.ok(fs.existsSync(p), `${p} is missing: run \`make interop-bin\` (make test does)`);
+  return p;
+}
+
+export function binary(name: string): string {
+  const p = path.join(BIN, name);
+  assert.ok(fs.existsSync(p), `${p} is missing: run \`make build\``);
+  return p;
+}
+
+/** A fresh private temp dir, removed by the returned cleanup. */
+export function tmpDir(prefix = 'loopp-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function rmDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by its new parent) counts as gone. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `pid` is gone (or fails after `timeoutMs`). */
+export async function assertPidGone(pid: number, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (pidAlive(pid)) {
+    if (Date.now() > until) assert.fail(`process ${pid} still alive after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Entries of a directory (for "nothing left behind" checks). */
+export function listDir(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+}
+
+/** Children of this process (pids), from /proc. */
+export function childPids(): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && fields[0] !== 'Z') out.push(Number(entry));
+    } catch {
+      // raced with exit
+    }
+  }
+  return out;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (with a hard timeout) and collects its output. */
+export function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export { execFile };

@@ -1,0 +1,149 @@
+/**
+ * loopp host -> loopp plugin: the KV port over unix and tcp, plain and AutoMTLS; lifecycle (close,
+ * kill, exited), reattach, dispense errors, and no orphan when the host is SIGKILLed.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PluginError, grpcPlugin, reattachPlugin, startPlugin, StartError } from '../../src/index';
+import { KVClient } from '../../src/gen/examples/kv/kv';
+import { assertPidGone, binary, childPids, fixture, listDir, rmDir, tmpDir } from '../helpers';
+
+const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
+const plugins = { kv_grpc: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
+
+function put(kv: KVClient, key: string, value: string): Promise<void> {
+  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
+}
+function get(kv: KVClient, key: string): Promise<string> {
+  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
+}
+
+let work: string;
+let sockDir: string;
+before(() => {
+  work = tmpDir('loopp-kv-');
+  sockDir = tmpDir('loopp-sock-');
+});
+after(() => {
+  rmDir(work);
+  rmDir(sockDir);
+});
+
+describe('TS host -> kv-plugin-ts', () => {
+  for (const transport of ['unix', 'tcp'] as const) {
+    for (const autoMTLS of [false, true]) {
+      it(`${transport} ${autoMTLS ? 'AutoMTLS' : 'plain'}: put/get, close`, async () => {
+        const p = await startPlugin({
+          command: binary('kv-plugin-ts'),
+          args: transport === 'tcp' ? ['--tcp'] : [],
+          cwd: work,
+          handshake,
+          plugins,
+          autoMTLS,
+          unixSocketDir: sockDir,
+        });
+        assert.equal(p.network, transport);
+        if (transport === 'unix') assert.match(path.basename(p.address), /^plugin[0-9]+$/);
+        else assert.match(p.address, /^127\.0\.0\.1:[0-9]+$/);
+        const kv = p.dispense('kv_grpc');
+        await put(kv, `k-${transport}-${autoMTLS}`, 'value 1');
+        assert.equal(await get(kv, `k-${transport}-${autoMTLS}`), 'value 1');
+        assert.equal(fs.readFileSync(path.join(work, `kv_k-${transport}-${autoMTLS}`), 'utf8'), 'value 1');
+        await p.ping();
+        const t0 = Date.now();
+        const exit = await p.close();
+        assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
+        assert.ok(Date.now() - t0 < 1500, 'graceful exit well inside 2 s');
+        assert.deepEqual(await p.close(), exit, 'close() is idempotent');
+        assert.deepEqual(childPids(), []);
+        assert.deepEqual(listDir(sockDir), []);
+        await assert.rejects(p.ping());
+      });
+    }
+  }
+
+  it('dispense of an unknown name is a typed error', async () => {
+    await using p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
+    assert.throws(
+      () => p.dispense('nope' as 'kv_grpc'),
+      (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_UNKNOWN_PLUGIN' && e.message === 'unknown plugin type: nope',
+    );
+  });
+
+  it('kill() SIGKILLs and settles exited with reason killed', async () => {
+    const p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
+    const exit = await p.kill();
+    assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
+    assert.deepEqual(await p.close(), exit);
+    assert.throws(() => p.dispense('kv_grpc'), (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_CLOSED');
+  });
+
+  it('a plugin SIGKILLed from outside is reported as crashed and aborts the client signal', async () => {
+    const p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
+    process.kill(p.pid, 'SIGKILL');
+    const exit = await p.exited;
+    assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'crashed' });
+    assert.ok(p.signal.aborted);
+    await p.close();
+  });
+
+  it('reattach: a second client drives the running plugin and its close() stops it', async () => {
+    const first = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, autoMTLS: false, unixSocketDir: sockDir });
+    const cfg = first.reattachConfig();
+    assert.deepEqual(cfg, { Protocol: 'grpc', ProtocolVersion: 1, Addr: { Network: 'unix', String: first.address }, Pid: first.pid });
+    const json = JSON.parse(JSON.stringify(cfg));
+    const second = await reattachPlugin({ reattach: json, plugins });
+    await put(second.dispense('kv_grpc'), 'ra', 'via second');
+    assert.equal(await get(first.dispense('kv_grpc'), 'ra'), 'via second');
+    assert.deepEqual(second.reattachConfig(), json);
+    await second.close();
+    const exit = await first.exited;
+    assert.equal(exit.code, 0);
+    await first.close();
+  });
+
+  it('reattach to a dead address fails with Reattachment process not found', async () => {
+    const err = await reattachPlugin({
+      reattach: { Protocol: 'grpc', Addr: { Network: 'unix', String: path.join(sockDir, 'plugin0') }, Pid: 0 },
+      plugins,
+    }).then(() => assert.fail('should fail'), (e: Error) => e);
+    assert.ok(err instanceof StartError);
+    assert.equal(err.code, 'ERR_LOOPP_PROCESS_NOT_FOUND');
+    assert.equal(err.message, 'Reattachment process not found');
+  });
+
+  it('SecureConfig: a matching sha256 launches, a mismatch is refused before exec', async () => {
+    const file = fs.realpathSync(binary('kv-plugin-ts'));
+    const sum = require('node:crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex') as string;
+    await using ok = await startPlugin({ command: file, cwd: work, handshake, plugins, secureConfig: { checksum: sum }, unixSocketDir: sockDir });
+    await ok.ping();
+    const bad = 'ab'.repeat(32);
+    const err = await startPlugin({ command: file, cwd: work, handshake, plugins, secureConfig: { checksum: bad } }).then(
+      () => assert.fail('should refuse'),
+      (e: Error) => e,
+    );
+    assert.ok(err instanceof StartError);
+    assert.equal(err.code, 'ERR_LOOPP_CHECKSUM');
+    assert.equal(err.message, 'checksums did not match');
+  });
+
+  it('the plugin exits within 2 s when its host is SIGKILLed', async () => {
+    const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), fixture('kv-memory')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      host.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(Number(buf.trim()));
+      });
+      host.once('exit', () => reject(new Error('host exited early')));
+    });
+    assert.ok(pid > 0);
+    host.kill('SIGKILL');
+    await assertPidGone(pid, 2000);
+  });
+});
