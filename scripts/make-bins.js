@@ -15,6 +15,6 @@ for (const [name, target] of Object.entries(bins)) {
   const abs = path.join(root, target);
   if (!fs.existsSync(abs)) continue;
   const file = path.join(root, 'bin', name);
-  fs.writeFileSync(file, `#!/usr/bin/env node\nrequire(${JSON.stringify(abs)});\n`, { mode: 0o755 });
+  fs.writeFileSync(file, `#!${process.execPath}\nrequire(${JSON.stringify(abs)});\n`, { mode: 0o755 });
   fs.chmodSync(file, 0o755);
 }

@@ -1,0 +1,73 @@
+/**
+ * loopp's host launching a real Go go-plugin plugin (v1.8.0, which always listens on unix on Linux):
+ * plain and AutoMTLS, close without SIGKILL, stderr hclog re-logged, and reattach.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { grpcPlugin, reattachPlugin, startPlugin, type PluginLogEntry } from '../../src/index';
+import { KVClient } from '../../src/gen/examples/kv/kv';
+import { childPids, goBinary, listDir, rmDir, tmpDir } from '../helpers';
+
+const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
+const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
+const SUFFIX = '\n\nWritten from plugin-go-grpc';
+
+function put(kv: KVClient, key: string, value: string): Promise<void> {
+  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
+}
+function get(kv: KVClient, key: string): Promise<string> {
+  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
+}
+
+let work: string;
+let sockDir: string;
+before(() => {
+  work = tmpDir('loopp-goplug-');
+  sockDir = tmpDir('loopp-goplug-sock-');
+});
+after(() => {
+  rmDir(work);
+  rmDir(sockDir);
+});
+
+describe('TS host -> Go KV plugin (go-plugin v1.8.0)', () => {
+  for (const autoMTLS of [false, true]) {
+    it(autoMTLS ? 'AutoMTLS' : 'plain', async () => {
+      const logs: PluginLogEntry[] = [];
+      const p = await startPlugin({ command: goBinary('kv-plugin-go'), cwd: work, handshake, plugins, autoMTLS, unixSocketDir: sockDir, onLog: (e) => logs.push(e) });
+      assert.equal(p.network, 'unix');
+      assert.equal(path.dirname(p.address), sockDir);
+      const kv = p.dispense('kv');
+      await put(kv, `k${autoMTLS}`, 'from node');
+      assert.equal(await get(kv, `k${autoMTLS}`), `from node${SUFFIX}`);
+      await p.ping();
+      const exit = await p.close();
+      assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
+      assert.deepEqual(childPids(), []);
+      assert.deepEqual(listDir(sockDir), []);
+      // The Go plugin's hclog JSON arrives parsed, at its level, with its fields.
+      const addr = logs.find((e) => e.message === 'plugin address');
+      assert.ok(addr, JSON.stringify(logs.slice(0, 5)));
+      assert.equal(addr.json, true);
+      assert.equal(addr.level, 'debug');
+      assert.equal(addr.fields.network, 'unix');
+      if (autoMTLS) assert.ok(logs.some((e) => /automatic mTLS/.test(e.message)));
+    });
+  }
+
+  it('reattach to a running Go plugin works', async () => {
+    const first = await startPlugin({ command: goBinary('kv-plugin-go'), cwd: work, handshake, plugins, autoMTLS: false, unixSocketDir: sockDir });
+    await put(first.dispense('kv'), 'shared', 'one');
+    const second = await reattachPlugin({ reattach: JSON.parse(JSON.stringify(first.reattachConfig())), plugins });
+    assert.equal(await get(second.dispense('kv'), 'shared'), `one${SUFFIX}`);
+    await second.ping();
+    await second.close();
+    const exit = await first.exited;
+    assert.equal(exit.code, 0);
+    await first.close();
+    assert.deepEqual(childPids(), []);
+    assert.equal(fs.existsSync(first.address), false);
+  });
+});
