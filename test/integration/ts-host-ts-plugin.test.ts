@@ -131,7 +131,7 @@ describe('TS host -> kv-plugin-ts', () => {
   });
 
   it('the plugin exits within 2 s when its host is SIGKILLed', async () => {
-    const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), fixture('kv-memory')], {
+    const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), process.execPath, fixture('kv-memory')], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const pid = await new Promise<number>((resolve, reject) => {

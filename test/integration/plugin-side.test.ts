@@ -1,0 +1,176 @@
+/**
+ * servePlugin's contract with whatever host launches it, checked by launching TS plugins by hand:
+ * cookie refusal, socket mode and group, TCP port range, SIGINT, hclog on stderr, stdout silence, and
+ * the host-side rule that no plugin outlives a host that exits without closing it.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { NOT_A_PLUGIN_TEXT } from '../../src/env';
+import { isHclogTimestamp } from '../../src/hclog';
+import { grpcPlugin, reattachPlugin } from '../../src/index';
+import { assertPidGone, binary, fixture, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
+
+let sockDir: string;
+before(() => {
+  sockDir = tmpDir('loopp-ps-');
+});
+after(() => rmDir(sockDir));
+
+const baseEnv = () => ({ ...process.env, BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_UNIX_SOCKET_DIR: sockDir });
+
+interface Launched {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  line: string;
+  stderr: () => string;
+}
+
+/** Launches a fixture by hand and returns its handshake line. */
+async function launch(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Launched> {
+  const child = spawn(process.execPath, [fixture(name), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, line, stderr: () => err };
+}
+
+/** SIGKILL, then remove the socket a killed plugin cannot (no host here to do it). */
+async function stop(l: Launched): Promise<void> {
+  l.child.kill('SIGKILL');
+  await new Promise((r) => l.child.once('close', r));
+  const [, , network, address] = l.line.split('|');
+  if (network === 'unix') fs.rmSync(address as string, { force: true });
+}
+
+describe('servePlugin, launched by hand', () => {
+  it('refuses to run without the magic cookie: Go\'s text on stderr, exit 1, nothing on stdout', async () => {
+    const r = await run(binary('kv-plugin-ts'), [], { env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, NOT_A_PLUGIN_TEXT);
+    assert.equal(r.stdout, '');
+  });
+
+  it('unix socket: plugin<digits> in PLUGIN_UNIX_SOCKET_DIR, mode 0600, removed after Shutdown', async () => {
+    const l = await launch('kv-memory', baseEnv());
+    const parts = l.line.split('|');
+    assert.equal(parts.length, 6);
+    assert.equal(parts[2], 'unix');
+    assert.equal(path.dirname(parts[3] as string), sockDir);
+    assert.match(path.basename(parts[3] as string), /^plugin[0-9]+$/);
+    const st = fs.statSync(parts[3] as string);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    await stop(l);
+  });
+
+  for (const group of ['daemon', '1']) {
+    it(`PLUGIN_UNIX_SOCKET_GROUP=${group}: socket 0660 owned by gid 1`, async () => {
+      const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_UNIX_SOCKET_GROUP: group });
+      const st = fs.statSync(l.line.split('|')[3] as string);
+      assert.equal(st.mode & 0o777, 0o660);
+      assert.equal(st.gid, 1);
+      await stop(l);
+    });
+  }
+
+  it('an unknown socket group fails before the handshake with Go\'s text', async () => {
+    const r = await run(process.execPath, [fixture('kv-memory')], { env: { ...baseEnv(), PLUGIN_UNIX_SOCKET_GROUP: 'no-such-group-xyz' } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /"@message":"plugin init error"/);
+    assert.match(r.stderr, /failed to find gid from \\"no-such-group-xyz\\"/);
+    assert.deepEqual(listDir(sockDir), []);
+  });
+
+  it('tcp: listens on 127.0.0.1 inside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT', async () => {
+    const net = await import('node:net');
+    // Occupy the first port of the range so the plugin must move on to the next one.
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const first = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const l = await launch('kv-memory', { ...baseEnv(), FIXTURE_TRANSPORT: 'tcp', PLUGIN_MIN_PORT: String(first), PLUGIN_MAX_PORT: String(first + 5) });
+      const [, , network, address] = l.line.split('|');
+      assert.equal(network, 'tcp');
+      const port = Number((address as string).split(':')[1]);
+      assert.ok(port > first && port <= first + 5, `port ${port} outside ${first + 1}..${first + 5}`);
+      assert.match(address as string, /^127\.0\.0\.1:/);
+      await stop(l);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('tcp: a fully taken range fails with Go\'s text', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const r = await run(process.execPath, [fixture('kv-memory')], { env: { ...baseEnv(), FIXTURE_TRANSPORT: 'tcp', PLUGIN_MIN_PORT: String(port), PLUGIN_MAX_PORT: String(port) } });
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /Couldn't bind plugin TCP listener/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('writes hclog JSON on stderr (string fields, 6-digit timestamps) and ignores SIGINT', async () => {
+    const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_PROTOCOL_VERSIONS: '1,x' });
+    l.child.kill('SIGINT');
+    await sleep(200);
+    assert.equal(l.child.exitCode, null, 'SIGINT must not stop a plugin');
+    const [, , network, address] = l.line.split('|');
+    const client = await reattachPlugin({
+      reattach: { Protocol: 'grpc', Addr: { Network: network as 'unix', String: address as string }, Pid: l.child.pid as number },
+      plugins: { kv: grpcPlugin({}) },
+    });
+    await client.ping();
+    client.kill();
+    const lines = l.stderr().split('\n').filter((s) => s.startsWith('{'));
+    assert.ok(lines.length >= 2, l.stderr());
+    for (const raw of lines) {
+      const entry = JSON.parse(raw) as Record<string, unknown>;
+      for (const k of ['@level', '@message', '@timestamp']) assert.equal(typeof entry[k], 'string', `${k} in ${raw}`);
+      assert.ok(isHclogTimestamp(entry['@timestamp'] as string), raw);
+      assert.deepEqual(Object.keys(entry), [...Object.keys(entry)].sort());
+    }
+    assert.ok(lines.some((s) => s.includes('plugin received interrupt signal, ignoring')));
+    assert.match(l.stderr(), /server sent invalid plugin version "x"/);
+    await assertPidGone(l.child.pid as number);
+  });
+
+  it('prints field 7 only when PLUGIN_MULTIPLEX_GRPC is non-empty', async () => {
+    const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_MULTIPLEX_GRPC: 'false' });
+    assert.equal(l.line.split('|').length, 7);
+    await stop(l);
+  });
+});
+
+describe('host process exit', () => {
+  it('a host that exits without closing its plugins takes them down (Go plugin)', async () => {
+    const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), goBinary('kv-plugin-go')], {
+      env: { ...process.env, HOST_MODE: 'exit' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    host.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => host.once('exit', (c) => r(c)));
+    assert.equal(code, 0);
+    const pid = Number(out.trim());
+    assert.ok(pid > 0, out);
+    await assertPidGone(pid, 2000);
+  });
+});
