@@ -30,7 +30,9 @@ export type LooppErrorCode =
   | 'ERR_LOOPP_TLS'
   | 'ERR_LOOPP_BROKER_TIMEOUT'
   | 'ERR_LOOPP_BROKER_CLOSED'
-  | 'ERR_LOOPP_BROKER';
+  | 'ERR_LOOPP_BROKER'
+  // multiplexed transport
+  | 'ERR_LOOPP_YAMUX';
 
 export interface LooppErrorOptions {
   /** What the user can do about it. */

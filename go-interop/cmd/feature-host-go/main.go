@@ -27,6 +27,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"loopp/go-interop/common/kv"
+	"loopp/go-interop/common/shellcmd"
 )
 
 var (
@@ -90,7 +91,12 @@ type host struct {
 	cmd     string
 	log     hclog.Logger
 	logBuf  *syncBuffer
-	clients []*plugin.Client
+	clients []started // not killed yet
+}
+
+type started struct {
+	client *plugin.Client
+	cmd    *exec.Cmd // nil when reattached
 }
 
 func newHost() (*host, error) {
@@ -119,7 +125,7 @@ func (h *host) config() *plugin.ClientConfig {
 	return &plugin.ClientConfig{
 		HandshakeConfig:  kv.Handshake,
 		Plugins:          plugin.PluginSet{"kv": &kv.Plugin{}},
-		Cmd:              exec.Command("sh", "-c", h.cmd),
+		Cmd:              shellcmd.Command(h.cmd),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         *autoMTLS,
 		Logger:           h.log,
@@ -129,7 +135,7 @@ func (h *host) config() *plugin.ClientConfig {
 // start creates the client, connects and dispenses "kv".
 func (h *host) start(config *plugin.ClientConfig) (*plugin.Client, plugin.ClientProtocol, kv.KV, error) {
 	client := plugin.NewClient(config)
-	h.clients = append(h.clients, client)
+	h.clients = append(h.clients, started{client, config.Cmd})
 	rpcClient, err := client.Client()
 	if err != nil {
 		return nil, nil, nil, err
@@ -141,9 +147,21 @@ func (h *host) start(config *plugin.ClientConfig) (*plugin.Client, plugin.Client
 	return client, rpcClient, raw.(kv.KV), nil
 }
 
+// kill is client.Kill(), also ending a plugin that outlives its shell.
+func (h *host) kill(client *plugin.Client) {
+	for i, c := range h.clients {
+		if c.client == client {
+			shellcmd.Kill(client, c.cmd)
+			h.clients = append(h.clients[:i], h.clients[i+1:]...)
+			return
+		}
+	}
+	client.Kill()
+}
+
 func (h *host) killAll() {
-	for _, c := range h.clients {
-		c.Kill()
+	for len(h.clients) > 0 {
+		h.kill(h.clients[0].client)
 	}
 }
 
@@ -166,7 +184,7 @@ func runKill(h *host) (any, error) {
 		return nil, fmt.Errorf("ping: %w", err)
 	}
 	start := time.Now()
-	client.Kill()
+	h.kill(client)
 	return map[string]any{
 		"value":       string(value),
 		"killMs":      time.Since(start).Milliseconds(),
@@ -207,7 +225,7 @@ func runStdio(h *host) (any, error) {
 			}
 		}
 	}
-	client.Kill()
+	h.kill(client)
 	return map[string]any{"stdoutBytes": len(out), "stderrBytes": len(errOut), "timedOut": timedOut}, nil
 }
 
@@ -252,7 +270,7 @@ func runReattach(h *host) (any, error) {
 		return nil, fmt.Errorf("get via A: %w", err)
 	}
 
-	b.Kill()
+	h.kill(b)
 	exited := false
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if exited = a.Exited(); exited || time.Now().After(deadline) {

@@ -17,12 +17,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	"loopp/go-interop/common/kv"
+	"loopp/go-interop/common/shellcmd"
 )
 
 func main() {
@@ -61,6 +61,7 @@ func run() error {
 		return errors.New("KV_PLUGIN is not set")
 	}
 
+	pluginCmd := shellcmd.Command(cmd)
 	config := &plugin.ClientConfig{
 		HandshakeConfig: kv.Handshake,
 		// Host-side names only: over gRPC the name is never sent to the plugin.
@@ -68,7 +69,7 @@ func run() error {
 			"kv_grpc": &kv.Plugin{},
 			"kv":      &kv.Plugin{},
 		},
-		Cmd:              exec.Command("sh", "-c", cmd),
+		Cmd:              pluginCmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolNetRPC, plugin.ProtocolGRPC},
 		AutoMTLS:         *autoMTLS,
 		Logger: hclog.New(&hclog.LoggerOptions{
@@ -80,7 +81,7 @@ func run() error {
 	applyMux(config, *mux)
 
 	client := plugin.NewClient(config)
-	defer client.Kill()
+	defer shellcmd.Kill(client, pluginCmd)
 
 	rpcClient, err := client.Client()
 	if err != nil {
