@@ -9,6 +9,8 @@ const root = path.resolve(__dirname, '..');
 const bins = {
   'kv-plugin-ts': 'dist/fixtures/kv/kv-plugin.js',
   'kv-host-ts': 'dist/fixtures/kv/kv-host.js',
+  'counter-plugin-ts': 'dist/fixtures/counter/counter-plugin.js',
+  'counter-host-ts': 'dist/fixtures/counter/counter-host.js',
 };
 fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
 for (const [name, target] of Object.entries(bins)) {

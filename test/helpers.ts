@@ -58,6 +58,31 @@ export async function assertPidGone(pid: number, timeoutMs = 3000): Promise<void
   }
 }
 
+/** Live (non-zombie) processes whose process group is `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(entry));
+    } catch {
+      // raced with exit
+    }
+  }
+  return out;
+}
+
+/** Polls until no live process is left in group `pgid`. */
+export async function assertGroupGone(pgid: number, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (groupMembers(pgid).length > 0) {
+    if (Date.now() > until) assert.fail(`process group ${pgid} still has ${groupMembers(pgid).join(',')} after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,7 +1,8 @@
 /**
  * The plugin child process: spawn with go-plugin's stdio layout (stdin inherited, stdout and stderr
  * piped), exit tracking through a promise that never rejects, and the last-resort rule that no
- * plugin outlives its host process.
+ * plugin outlives its host process. Each plugin runs in its own process group so that a kill reaches
+ * the real plugin behind a `sh -c` wrapper too (dash forks the command instead of exec'ing it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -30,18 +31,30 @@ export interface SpawnedPlugin {
 // Plugins still running when the host process exits are killed (go-plugin's CleanupClients, made
 // automatic). Only live children are held, and the hook is installed on first use.
 const live = new Set<ChildProcess>();
+
+/** SIGKILL the child's process group (POSIX), falling back to the child alone. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  if (process.platform !== 'win32') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return;
+    } catch {
+      // the group is already empty, or not ours
+    }
+  }
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 let exitHookInstalled = false;
 function trackUntilExit(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const c of live) {
-        try {
-          c.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      for (const c of live) killGroup(c);
     });
   }
   live.add(child);
@@ -63,6 +76,8 @@ export function spawnPlugin(options: SpawnPluginOptions): Promise<SpawnedPlugin>
       cwd: options.cwd,
       stdio: ['inherit', 'pipe', 'pipe'],
       windowsHide: true,
+      // A process group of its own (setsid): group kills, and no terminal Ctrl-C straight to plugins.
+      detached: process.platform !== 'win32',
     });
     let reason: ExitReason = 'crashed';
     let hasExited = false;
@@ -98,11 +113,7 @@ export function spawnPlugin(options: SpawnPluginOptions): Promise<SpawnedPlugin>
         kill() {
           if (hasExited) return;
           reason = 'killed';
-          try {
-            child.kill('SIGKILL');
-          } catch {
-            // raced with exit
-          }
+          killGroup(child);
         },
       });
     });

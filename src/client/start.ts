@@ -43,6 +43,12 @@ export interface StartPluginOptions<P extends PluginSet> {
   plugins?: P;
   /** Plugin sets per app protocol version; the plugin picks the newest it shares with us. */
   versionedPlugins?: VersionedPluginSets;
+  /**
+   * Ask for go-plugin's multiplexed broker (PLUGIN_MULTIPLEX_GRPC): every connection, brokered ones
+   * included, travels as a yamux stream over the single main connection. A plugin that does not
+   * answer `true` in handshake field 7 is refused with go-plugin's message.
+   */
+  grpcBrokerMultiplex?: boolean;
   /** AutoMTLS (P-521 certificates exchanged at start), default true. */
   autoMTLS?: boolean;
   /** Port range passed to the plugin (PLUGIN_MIN_PORT/MAX_PORT; default 10000..25000). */
@@ -176,6 +182,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     extraEnv: options.env,
     minPort: options.minPort,
     maxPort: options.maxPort,
+    multiplex: options.grpcBrokerMultiplex,
     clientCertPem: own?.certPem,
     unixSocketGroup: options.unixSocketGroup,
     unixSocketDir: options.unixSocketDir,
@@ -207,7 +214,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   try {
     const line = await readHandshakeLine(proc, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, options.signal, pump.tail);
     plog('handshake line: %s', line.length > 200 ? `${line.slice(0, 200)}…` : line);
-    handshake = parseHandshakeLine(line, { hostVersions: versions, diagnose: DIAGNOSE_TEXT });
+    handshake = parseHandshakeLine(line, { hostVersions: versions, muxRequested: options.grpcBrokerMultiplex ?? false, diagnose: DIAGNOSE_TEXT });
   } catch (err) {
     proc.kill();
     await proc.exited;

@@ -81,6 +81,10 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
 
   const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: (line) => void realStderrWrite(line) });
   const log = createLog('server', `pid=${process.pid}`);
+  // Before anything else: a terminal Ctrl-C reaches the host, which drives our shutdown. Installed
+  // ahead of the handshake so an early SIGINT cannot hit the default (terminate) disposition.
+  let interrupts = 0;
+  process.on('SIGINT', () => logger.trace('plugin received interrupt signal, ignoring', { count: ++interrupts }));
 
   const cookieProblem = checkMagicCookie(options.handshake, env);
   if (cookieProblem !== undefined) {
@@ -219,7 +223,6 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
   realStdoutWrite(line);
 
   if (options.captureStdio ?? true) stdio.capture();
-  process.on('SIGINT', () => logger.trace('plugin received interrupt signal, ignoring'));
   if (options.exitWithHost ?? true) {
     stopWatch = watchHost(() => {
       logger.info('host process is gone, exiting');

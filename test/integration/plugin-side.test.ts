@@ -132,6 +132,7 @@ describe('servePlugin, launched by hand', () => {
     l.child.kill('SIGINT');
     await sleep(200);
     assert.equal(l.child.exitCode, null, 'SIGINT must not stop a plugin');
+    assert.equal(l.child.signalCode, null, 'SIGINT must not stop a plugin');
     const [, , network, address] = l.line.split('|');
     const client = await reattachPlugin({
       reattach: { Protocol: 'grpc', Addr: { Network: network as 'unix', String: address as string }, Pid: l.child.pid as number },

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PluginError, grpcPlugin, reattachPlugin, startPlugin, StartError } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { assertPidGone, binary, childPids, fixture, listDir, rmDir, tmpDir } from '../helpers';
+import { assertGroupGone, binary, childPids, fixture, groupMembers, listDir, rmDir, tmpDir } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv_grpc: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
@@ -130,20 +130,24 @@ describe('TS host -> kv-plugin-ts', () => {
     assert.equal(err.message, 'checksums did not match');
   });
 
-  it('the plugin exits within 2 s when its host is SIGKILLed', async () => {
-    const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), process.execPath, fixture('kv-memory')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const pid = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      host.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('\n')) resolve(Number(buf.trim()));
+  for (const viaShell of [false, true]) {
+    it(`the plugin exits within 2 s when its host is SIGKILLed${viaShell ? ' (launched through sh -c)' : ''}`, async () => {
+      const hostScript = path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js');
+      const cmd = viaShell ? ['sh', '-c', `${process.execPath} ${fixture('kv-memory')}`] : [process.execPath, fixture('kv-memory')];
+      const host = spawn(process.execPath, [hostScript, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const pid = await new Promise<number>((resolve, reject) => {
+        let buf = '';
+        host.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(Number(buf.trim()));
+        });
+        host.once('exit', () => reject(new Error('host exited early')));
       });
-      host.once('exit', () => reject(new Error('host exited early')));
+      assert.ok(pid > 0);
+      // The plugin runs in its own process group (led by the launched command).
+      assert.ok(groupMembers(pid).length >= (viaShell ? 2 : 1));
+      host.kill('SIGKILL');
+      await assertGroupGone(pid, 2000);
     });
-    assert.ok(pid > 0);
-    host.kill('SIGKILL');
-    await assertPidGone(pid, 2000);
-  });
+  }
 });
