@@ -18,6 +18,13 @@ export function fixture(name: string): string {
 }
 
 /** Path of a Go interop binary; fails (never skips) when it is missing. */
+/** Absolute path of any compiled fixture, e.g. `brokertest/brokertest-plugin`. */
+export function fixtureAt(rel: string): string {
+  const p = path.join(ROOT, 'dist', 'fixtures', `${rel}.js`);
+  assert.ok(fs.existsSync(p), `fixture ${rel} is not built (run make build)`);
+  return p;
+}
+
 export function goBinary(name: string): string {
   const p = path.join(GO_BIN, name);
   assert.ok(fs.existsSync(p), `${p} is missing: run \`make interop-bin\` (make test does)`);

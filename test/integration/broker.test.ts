@@ -1,0 +1,120 @@
+/**
+ * The GRPCBroker between loopp's host and loopp's plugin: both directions, repeated round trips
+ * without resource growth, go-plugin's 5 s timeout text, failure of pending dials when the stream
+ * dies, and no socket left after close.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { BrokerError, grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
+import {
+  BrokerTestClient,
+  EchoClient,
+  type EchoReply,
+  EchoService,
+  type ServeEchoResponse,
+} from '../../src/gen/examples/brokertest/brokertest';
+import { echoServer } from '../../fixtures/brokertest/echo';
+import { fixtureAt, listDir, rmDir, tmpDir } from '../helpers';
+
+function call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res> {
+  const fn = (client as unknown as Record<string, (r: Req, cb: (e: grpc.ServiceError | null, res: Res) => void) => void>)[method] as (
+    r: Req,
+    cb: (e: grpc.ServiceError | null, res: Res) => void,
+  ) => void;
+  return new Promise((resolve, reject) => fn.call(client, req, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+const plugins = {
+  brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }),
+};
+
+let sockDir: string;
+before(() => {
+  sockDir = tmpDir('loopp-broker-');
+});
+after(() => rmDir(sockDir));
+
+function start(autoMTLS: boolean) {
+  return startPlugin({
+    command: process.execPath,
+    args: [fixtureAt('brokertest/brokertest-plugin')],
+    handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
+    plugins,
+    autoMTLS,
+    unixSocketDir: sockDir,
+  });
+}
+
+/** One round trip in each direction; returns nothing, asserts the replies. */
+async function roundTrips(p: Awaited<ReturnType<typeof start>>, i: number): Promise<void> {
+  const { client, ctx } = p.dispense('brokertest');
+  // plugin serves, host dials
+  const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: `p${i}:` });
+  const channel = await ctx.broker.dial(id);
+  const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
+  assert.equal((await call<object, EchoReply>(echo, 'echo', { text: 'x' })).text, `p${i}:x`);
+  channel.close();
+  await call(client, 'stopEcho', { id });
+  // host serves, plugin dials
+  const hostId = ctx.broker.nextId();
+  const served = await ctx.broker.acceptAndServe(hostId, (server) => server.addService(EchoService, echoServer(`h${i}:`)));
+  assert.equal((await call<object, EchoReply>(client, 'callHostEcho', { id: hostId, text: 'y' })).text, `h${i}:y`);
+  await served.close();
+}
+
+function fdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+describe('classic broker, TS host <-> TS plugin', () => {
+  for (const autoMTLS of [false, true]) {
+    it(`both directions, 50 sequential round trips without growth (${autoMTLS ? 'AutoMTLS' : 'plain'})`, async () => {
+      await using p = await start(autoMTLS);
+      await roundTrips(p, 0);
+      const fds0 = fdCount();
+      const sockets0 = listDir(sockDir).length;
+      for (let i = 1; i <= 50; i++) await roundTrips(p, i);
+      assert.equal(listDir(sockDir).length, sockets0, 'socket files grew');
+      assert.ok(fdCount() <= fds0 + 4, `fds grew from ${fds0} to ${fdCount()}`);
+    });
+  }
+
+  it('a dial for an id nobody serves fails after 5 s with go-plugin\'s text', async () => {
+    await using p = await start(false);
+    const { ctx } = p.dispense('brokertest');
+    const t0 = Date.now();
+    const err = await ctx.broker.dial(4242).then(() => assert.fail('dial should time out'), (e: Error) => e);
+    const ms = Date.now() - t0;
+    assert.ok(err instanceof BrokerError);
+    assert.equal(err.code, 'ERR_LOOPP_BROKER_TIMEOUT');
+    assert.equal(err.message, 'timeout waiting for connection info');
+    assert.equal(err.id, 4242);
+    assert.ok(ms >= 4900 && ms < 6500, `took ${ms} ms`);
+  });
+
+  it('a broker stream that dies mid-exchange fails pending dials at once', async () => {
+    const p = await start(false);
+    const { ctx } = p.dispense('brokertest');
+    const pending = ctx.broker.dial(77);
+    setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
+    const t0 = Date.now();
+    const err = await pending.then(() => assert.fail('dial should fail'), (e: Error) => e);
+    assert.ok(err instanceof BrokerError);
+    assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
+    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    await p.close();
+  });
+
+  it('no broker socket file remains after the client closes', async () => {
+    const p = await start(true);
+    const { ctx, client } = p.dispense('brokertest');
+    // Leave served ids open on both sides, then close the client.
+    await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
+    await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: '' });
+    assert.ok(listDir(sockDir).length >= 3);
+    await p.close();
+    assert.deepEqual(listDir(sockDir), []);
+  });
+});
