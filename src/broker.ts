@@ -1,14 +1,23 @@
 /**
- * go-plugin's GRPCBroker (classic mode): either side serves extra gRPC servers by id and the other
- * side dials them. The side that serves allocates the id (nextId counts per side), opens a fresh
- * listener, and announces it with a ConnInfo on the StartStream stream; the dialling side waits up
- * to 5 s for that ConnInfo. One ConnInfo satisfies one dial, as in Go.
+ * go-plugin's GRPCBroker: either side serves extra gRPC servers by id and the other side dials them.
+ * The side that serves allocates the id (nextId counts per side).
+ *
+ * Classic mode: the server gets a fresh listener, announced with a ConnInfo on the StartStream
+ * stream; the dialling side waits up to 5 s for it, and one ConnInfo satisfies one dial, as in Go.
+ *
+ * Multiplexed mode (PLUGIN_MULTIPLEX_GRPC): everything is a yamux stream on the main connection. The
+ * dialling side sends a knock ConnInfo for the id and waits up to 5 s for the ack; the serving side
+ * arms routing so the next inbound stream reaches that id's server. Knock-and-open sequences are
+ * serialised, which is go-plugin's rule that multiplexed connections are set up one at a time.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Duplex } from 'node:stream';
 import { createLog, type Log } from './debug';
 import { BrokerError, messageOf } from './errors';
 import type { ConnInfo } from './gen/plugin/grpc_broker';
 import type { Network } from './handshake';
+import { createBridge } from './mux/bridge';
+import type { MuxRouter } from './mux/router';
 import { grpcTarget, type Listener } from './transport';
 
 /** go-plugin's window for a ConnInfo to arrive (dial) or be consumed (janitor). */
@@ -30,6 +39,27 @@ export interface BrokerTransport {
   channelCredentials(): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions };
 }
 
+/** What the broker needs from a multiplexed (yamux) connection. */
+export interface MuxContext {
+  /** Opens a new stream to the peer; throws when the session is not (or no longer) up. */
+  open(): Duplex;
+  router: MuxRouter;
+  /** Runs `fn` alone among knock/open sequences (shared with the host's main channel). */
+  lock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Directory for the private bridge sockets of dialled channels (default: the OS temp dir). */
+  bridgeDir?: string;
+}
+
+/** A promise-chain mutex. */
+export function createLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
 export interface BrokerServer extends AsyncDisposable {
   readonly id: number;
   readonly server: grpc.Server;
@@ -48,6 +78,8 @@ export interface GrpcBrokerOptions {
   transport: BrokerTransport;
   /** Prefix of debug lines (e.g. the plugin's name and pid). */
   instance?: string;
+  /** Present in multiplexed mode. */
+  mux?: MuxContext;
 }
 
 export class GrpcBroker {
@@ -59,12 +91,16 @@ export class GrpcBroker {
   #slots = new Map<number, Slot>();
   #servers = new Set<BrokerServer>();
   #dialFailures = new Set<(err: Error) => void>();
+  /** Releases of multiplexed dial bridges still open. */
+  #bridges = new Set<() => void>();
   #closed = false;
   #streamEnded = false;
+  #mux: MuxContext | undefined;
 
   constructor(options: GrpcBrokerOptions) {
     this.side = options.side;
     this.#transport = options.transport;
+    this.#mux = options.mux;
     this.#log = createLog('broker', `${options.instance ?? ''} ${options.side}`.trim());
   }
 
@@ -91,9 +127,19 @@ export class GrpcBroker {
     stream.on('close', () => ended('close'));
   }
 
+  /** True in go-plugin's multiplexed mode. */
+  get multiplexed(): boolean {
+    return this.#mux !== undefined;
+  }
+
   #receive(m: ConnInfo): void {
     const id = m.serviceId;
-    this.#log('id=%d conninfo received network=%s address=%s', id, m.network, m.address);
+    if (m.knock?.knock && !m.knock.ack) {
+      this.#answerKnock(m);
+      return;
+    }
+    if (m.knock?.knock) this.#log('id=%d knock ack received%s', id, m.knock.error ? ` (error: ${m.knock.error})` : '');
+    else this.#log('id=%d conninfo received network=%s address=%s', id, m.network, m.address);
     let slot = this.#slots.get(id);
     if (slot === undefined) {
       slot = { message: undefined, waiter: undefined, janitor: undefined };
@@ -120,6 +166,22 @@ export class GrpcBroker {
     slot.janitor.unref();
   }
 
+  #answerKnock(m: ConnInfo): void {
+    const id = m.serviceId;
+    let error: string;
+    if (this.#mux === undefined) {
+      error = `knock received for service ID ${id} but this broker is not multiplexed`;
+    } else {
+      error = this.#mux.router.knock(id);
+    }
+    this.#log('id=%d knock received; %s', id, error === '' ? 'ack' : error);
+    try {
+      this.#send({ serviceId: id, network: '', address: '', knock: { knock: true, ack: true, error } });
+    } catch (err) {
+      this.#log('id=%d knock ack not sent: %s', id, messageOf(err));
+    }
+  }
+
   #send(m: ConnInfo): void {
     if (this.#stream === undefined || this.#streamEnded) {
       throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker stream is not open', { id: m.serviceId });
@@ -133,6 +195,7 @@ export class GrpcBroker {
    */
   async acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokerServer> {
     if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
+    if (this.#mux !== undefined) return this.#acceptMux(id, register, this.#mux);
     const listener = await this.#transport.listen();
     const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
     try {
@@ -169,8 +232,92 @@ export class GrpcBroker {
     return handle;
   }
 
+  #acceptMux(id: number, register: (server: grpc.Server) => void, mux: MuxContext): BrokerServer {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    register(server);
+    const injector = server.createConnectionInjector(this.#transport.serverCredentials());
+    mux.router.register(id, (stream) => injector.injectConnection(stream));
+    this.#log('id=%d accepted (multiplexed, waiting for knocks)', id);
+    let closing: Promise<void> | undefined;
+    const handle: BrokerServer = {
+      id,
+      server,
+      close: () =>
+        (closing ??= (async () => {
+          this.#servers.delete(handle);
+          mux.router.unregister(id);
+          injector.destroy();
+          server.forceShutdown();
+          this.#log('id=%d server closed', id);
+        })()),
+      [Symbol.asyncDispose]: () => handle.close(),
+    };
+    this.#servers.add(handle);
+    return handle;
+  }
+
+  /** Knock for `id`, wait for the ack, open the stream: one sequence at a time. */
+  #knockAndOpen(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<Duplex> {
+    return mux.lock(async () => {
+      this.#send({ serviceId: id, network: '', address: '', knock: { knock: true, ack: false, error: '' } });
+      this.#log('id=%d knock sent', id);
+      let ack: ConnInfo;
+      try {
+        ack = await this.#waitConnInfo(id, signal, `timeout waiting for multiplexing knock handshake on id ${id}`);
+      } catch (err) {
+        throw wrapKnockError(id, err);
+      }
+      if (!ack.knock?.knock || !ack.knock.ack) {
+        throw wrapKnockError(id, new BrokerError('ERR_LOOPP_BROKER', `handshake failed for multiplexing on id ${id}; expected knock and ack, but got ${JSON.stringify(ack)}`, { id }));
+      }
+      if (ack.knock.error !== '') {
+        throw wrapKnockError(id, new BrokerError('ERR_LOOPP_BROKER', `failed to knock for id ${id}: ${ack.knock.error}`, { id, input: ack }));
+      }
+      const stream = mux.open();
+      this.#log('id=%d stream opened', id);
+      return stream;
+    });
+  }
+
+  async #dialMux(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<grpc.Channel> {
+    // The first knock happens now, so a dial for an id nobody serves fails here with Go's text rather
+    // than on the first RPC; reconnects of the channel knock again.
+    let first: Duplex | undefined = await this.#knockAndOpen(id, mux, signal);
+    const bridge = await createBridge(
+      () => {
+        const ready = first;
+        first = undefined;
+        return ready !== undefined ? Promise.resolve(ready) : this.#knockAndOpen(id, mux, undefined);
+      },
+      { dir: mux.bridgeDir, log: this.#log, label: `id=${id}` },
+    );
+    const { credentials, options: channelOptions } = this.#transport.channelCredentials();
+    const channel = new grpc.Channel(grpcTarget('unix', bridge.path), credentials, {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      'grpc.use_local_subchannel_pool': 1,
+      ...channelOptions,
+    });
+    const closeChannel = channel.close.bind(channel);
+    const bridges = this.#bridges;
+    const release = () => {
+      bridges.delete(release);
+      first?.destroy();
+      void bridge.close();
+    };
+    bridges.add(release);
+    channel.close = () => {
+      closeChannel();
+      release();
+    };
+    this.#log('id=%d dialled (multiplexed)', id);
+    return channel;
+  }
+
   /** Waits (up to 5 s) for the peer's ConnInfo for `id` and returns a channel to that server. */
   async dial(id: number, options: { signal?: AbortSignal } = {}): Promise<grpc.Channel> {
+    if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
+    if (this.#mux !== undefined) return this.#dialMux(id, this.#mux, options.signal);
     const info = await this.#waitConnInfo(id, options.signal);
     const network = info.network as Network;
     if (network !== 'unix' && network !== 'tcp') {
@@ -186,7 +333,7 @@ export class GrpcBroker {
     return channel;
   }
 
-  #waitConnInfo(id: number, signal: AbortSignal | undefined): Promise<ConnInfo> {
+  #waitConnInfo(id: number, signal: AbortSignal | undefined, timeoutText = 'timeout waiting for connection info'): Promise<ConnInfo> {
     if (this.#closed) return Promise.reject(new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id }));
     const slot = this.#slots.get(id);
     if (slot?.message !== undefined) {
@@ -213,7 +360,7 @@ export class GrpcBroker {
       };
       const onAbort = () => onFail(signal?.reason as Error);
       const timer = setTimeout(
-        () => onFail(new BrokerError('ERR_LOOPP_BROKER_TIMEOUT', 'timeout waiting for connection info', {
+        () => onFail(new BrokerError('ERR_LOOPP_BROKER_TIMEOUT', timeoutText, {
           id,
           hint: 'The serving side must call acceptAndServe(id) before (or within 5 s of) the dial.',
         })),
@@ -241,6 +388,16 @@ export class GrpcBroker {
     this.#failDials(new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed'));
     for (const slot of this.#slots.values()) clearTimeout(slot.janitor);
     this.#slots.clear();
+    for (const release of [...this.#bridges]) release();
     await Promise.all([...this.#servers].map((s) => s.close().catch((e) => this.#log('close error %s', messageOf(e)))));
   }
+}
+
+function wrapKnockError(id: number, err: unknown): BrokerError {
+  const code = err instanceof BrokerError ? err.code : 'ERR_LOOPP_BROKER';
+  return new BrokerError(code, `failed to knock before dialling client: ${messageOf(err)}`, {
+    id,
+    cause: err,
+    hint: 'In multiplexed mode the serving side must call acceptAndServe(id) before the peer dials it.',
+  });
 }

@@ -4,15 +4,20 @@
  * stdio stream opened at once.
  */
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import type { Writable } from 'node:stream';
-import { GrpcBroker, type BrokerTransport } from '../broker';
+import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
 import type { Log } from '../debug';
+import { StartError, messageOf } from '../errors';
 import { HealthClient } from '../gen/grpc/health/v1/health';
 import { GRPCBrokerClient } from '../gen/plugin/grpc_broker';
 import { GRPCControllerClient } from '../gen/plugin/grpc_controller';
 import { GRPCStdioClient, type StdioData, StdioData_Channel } from '../gen/plugin/grpc_stdio';
 import type { Network } from '../handshake';
+import { createBridge, type Bridge } from '../mux/bridge';
+import { MuxRouter } from '../mux/router';
 import { grpcTarget } from '../transport';
+import { createYamuxSession, type YamuxSession } from '../yamux/session';
 
 export interface TlsMaterial {
   server: () => grpc.ServerCredentials;
@@ -28,6 +33,10 @@ export interface ConnectOptions {
   syncStderr?: Writable;
   /** Listener factory for host-served broker ids. */
   brokerListen: BrokerTransport['listen'];
+  /** go-plugin's multiplexed mode: one raw connection carrying yamux. */
+  multiplex?: boolean;
+  /** Directory for private bridge sockets (multiplexed mode). */
+  bridgeDir?: string;
   instance: string;
   log: Log;
 }
@@ -48,19 +57,59 @@ const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
 };
 
-export function connectPlugin(o: ConnectOptions): PluginConnection {
+/** The raw connection go-plugin's host makes eagerly in multiplexed mode. */
+function dialRaw(network: 'unix' | 'tcp', address: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const i = address.lastIndexOf(':');
+    const socket =
+      network === 'unix' ? net.connect({ path: address }) : net.connect({ host: address.slice(0, i) || '127.0.0.1', port: Number(address.slice(i + 1)) });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      if (network === 'tcp') socket.setKeepAlive(true);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+interface MuxTransport {
+  session: YamuxSession;
+  context: MuxContext;
+  mainBridge: Bridge;
+}
+
+async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
+  let raw: net.Socket;
+  try {
+    raw = await dialRaw(o.network, o.address);
+  } catch (err) {
+    throw new StartError('ERR_LOOPP_SPAWN', `error dialing plugin for multiplexing: ${messageOf(err)}`, { input: o.address, cause: err });
+  }
+  const session = createYamuxSession({ socket: raw, side: 'client', instance: o.instance });
+  const router = new MuxRouter(o.log);
+  // The host serves no default server: every stream the plugin opens belongs to a knocked broker id.
+  session.on('stream', (stream) => router.route(stream));
+  const lock = createLock();
+  const context: MuxContext = { open: () => session.open(), router, lock, bridgeDir: o.bridgeDir };
+  const mainBridge = await createBridge(() => lock(async () => session.open()), { dir: o.bridgeDir, log: o.log, label: 'main' });
+  return { session, context, mainBridge };
+}
+
+export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection> {
   const insecure = { credentials: grpc.credentials.createInsecure(), options: {} as grpc.ChannelOptions };
   const { credentials, options: tlsOptions } = o.tls?.channel() ?? insecure;
-  const channel = new grpc.Channel(grpcTarget(o.network, o.address), credentials, {
+  const mux = o.multiplex ? await setUpMux(o) : undefined;
+  const target = mux !== undefined ? grpcTarget('unix', mux.mainBridge.path) : grpcTarget(o.network, o.address);
+  const channel = new grpc.Channel(target, credentials, {
     ...BASE_CHANNEL_OPTIONS,
     ...tlsOptions,
     ...o.channelOptions,
   });
   const clientOptions = { channelOverride: channel };
-  const target = grpcTarget(o.network, o.address);
   const broker = new GrpcBroker({
     side: 'host',
     instance: o.instance,
+    mux: mux?.context,
     transport: {
       listen: o.brokerListen,
       serverCredentials: () => o.tls?.server() ?? grpc.ServerCredentials.createInsecure(),
@@ -110,6 +159,10 @@ export function connectPlugin(o: ConnectOptions): PluginConnection {
       brokerCall.cancel();
       stdioCall.cancel();
       channel.close();
+      if (mux !== undefined) {
+        void mux.mainBridge.close();
+        mux.session.close();
+      }
     },
   };
 }

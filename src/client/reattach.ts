@@ -123,7 +123,7 @@ export async function reattachPlugin<P extends PluginSet>(options: ReattachPlugi
     });
   }
   const proc = watchPid(rc.Pid);
-  const connection = connectPlugin({
+  const connection = await connectPlugin({
     network: addr.Network,
     address: addr.String,
     tls: undefined,

@@ -247,7 +247,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     process.platform === 'win32' ? listenTcp({ minPort: 0, maxPort: 0 }) : listenUnix({ dir: options.unixSocketDir });
   let connection;
   try {
-    connection = connectPlugin({
+    connection = await connectPlugin({
       network: handshake.network,
       address: handshake.address,
       tls,
@@ -255,12 +255,18 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
       syncStdout: options.syncStdout,
       syncStderr: options.syncStderr,
       brokerListen,
+      multiplex: options.grpcBrokerMultiplex ?? false,
+      bridgeDir: options.unixSocketDir,
       instance: `${name} pid=${proc.pid}`,
       log: plog,
     });
   } catch (err) {
     proc.kill();
     await proc.exited;
+    if (err instanceof StartError) {
+      err.stderrTail = pump.tail();
+      throw err;
+    }
     throw new StartError('ERR_LOOPP_SPAWN', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail: pump.tail() });
   }
   return new PluginClient<P>({

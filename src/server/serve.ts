@@ -5,16 +5,18 @@
  * controller, stdio, broker and the app's services.
  */
 import * as grpc from '@grpc/grpc-js';
-import { GrpcBroker, type BrokerTransport } from '../broker';
+import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
 import { createLog } from '../debug';
 import { checkMagicCookie, readPluginEnv, type HandshakeConfig, type PluginEnv } from '../env';
-import { ConfigError, LooppError, messageOf } from '../errors';
+import { BrokerError, ConfigError, LooppError, messageOf } from '../errors';
 import { type ConnInfo, GRPCBrokerService } from '../gen/plugin/grpc_broker';
 import { GRPCControllerService } from '../gen/plugin/grpc_controller';
 import { formatHandshakeLine, negotiateVersion, type Network } from '../handshake';
 import { createHclogLogger, type HclogLevel, type HclogLogger } from '../hclog';
 import { pluginVersionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
+import { MuxRouter } from '../mux/router';
 import { listenTcp, listenUnix, type Listener } from '../transport';
+import { createYamuxSession, type YamuxSession } from '../yamux/session';
 import { HealthState } from './health';
 import { watchHost } from './host-watch';
 import { StdioForwarder } from './stdio';
@@ -155,8 +157,23 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     return fail(err);
   }
 
+  // Multiplexed mode: the host makes exactly one raw connection and runs yamux over it; every stream
+  // is the main server's unless a broker knock claimed it.
+  let session: YamuxSession | undefined;
+  let mux: MuxContext | undefined;
+  if (penv.muxEnabled) {
+    mux = {
+      open: () => {
+        if (session === undefined) throw new BrokerError('ERR_LOOPP_BROKER', 'multiplexed connection not established yet');
+        return session.open();
+      },
+      router: new MuxRouter(createLog('broker', `pid=${process.pid} plugin`)),
+      lock: createLock(),
+      bridgeDir: penv.unixSocketDir,
+    };
+  }
   const brokerTransport: BrokerTransport = { listen, serverCredentials: () => serverCreds, channelCredentials: channelCreds };
-  const broker = new GrpcBroker({ side: 'plugin', transport: brokerTransport, instance: `pid=${process.pid}` });
+  const broker = new GrpcBroker({ side: 'plugin', transport: brokerTransport, instance: `pid=${process.pid}`, mux });
   // Go's plugin server keeps grpc-go's 4 MiB receive limit unless the plugin raises it.
   const server = new grpc.Server(options.serverOptions);
   const health = new HealthState();
@@ -174,12 +191,14 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     (closing ??= (async () => {
       log('stopping: %s', why);
       stopWatch();
+      clearTimeout(firstConnectionTimer);
       health.shutdown();
       stdio.end();
       stdio.release();
       await broker.close();
       injector.destroy();
       server.forceShutdown();
+      session?.close();
       await listener.close();
       log('stopped');
       resolveClosed();
@@ -209,7 +228,31 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     await listener.close();
     return fail(err);
   }
-  listener.server.on('connection', (socket) => injector.injectConnection(socket));
+  let firstConnectionTimer: NodeJS.Timeout | undefined;
+  if (mux === undefined) {
+    listener.server.on('connection', (socket) => injector.injectConnection(socket));
+  } else {
+    mux.router.setDefault((stream) => injector.injectConnection(stream));
+    listener.server.on('connection', (socket) => {
+      if (session !== undefined) {
+        log('multiplexed mode accepts one connection; another was refused');
+        socket.destroy();
+        return;
+      }
+      clearTimeout(firstConnectionTimer);
+      const s = createYamuxSession({ socket, side: 'server', instance: `pid=${process.pid}` });
+      session = s;
+      s.on('stream', (stream) => mux?.router.route(stream));
+      s.once('close', () => void stop('multiplexed connection closed', 0));
+      log('multiplexed connection established');
+    });
+    // go-plugin's muxer gives the host 5 s to connect, then gives up on the main server.
+    firstConnectionTimer = setTimeout(() => {
+      logger.error('error serving plugin', { error: 'timed out waiting for connection to be established' });
+      void stop('no multiplexed connection within 5 s', 1);
+    }, 5000);
+    firstConnectionTimer.unref();
+  }
 
   logger.debug('plugin address', { address: listener.address, network: listener.network });
   const line = formatHandshakeLine({
@@ -217,8 +260,9 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     network: listener.network,
     address: listener.address,
     serverCert: certField,
-    // Field 7 only when asked; the main connection stays classic (mux arrives with the broker work).
-    muxSupported: penv.muxAsked ? false : undefined,
+    // Field 7 only when asked (older hosts would glue it onto the certificate); like Go plugins we
+    // support multiplexing, so the answer is true.
+    muxSupported: penv.muxAsked ? true : undefined,
   });
   realStdoutWrite(line);
 

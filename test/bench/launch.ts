@@ -1,0 +1,107 @@
+/**
+ * Launch-to-first-RPC, measured the way each host's user sees it (from "start the plugin" to the reply
+ * of the first app RPC, inside an already running host process), with every variant run in turn
+ * (A B C … A B C …) after a warm-up. `node -e 0` is the floor for a Node plugin.
+ *
+ *   node dist/test/bench/launch.js [--rounds 15] [--json out.json]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { grpcPlugin, startPlugin } from '../../src/index';
+import { type GetResponse, KVClient } from '../../src/gen/examples/kv/kv';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
+const TS_PLUGIN = path.join(ROOT, 'bin', 'kv-plugin-ts');
+const GO_BENCH = path.join(ROOT, 'go-interop', 'bin', 'launch-bench-go');
+const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
+const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
+}
+
+async function nodeFloor(): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    c.once('error', reject);
+    c.once('exit', () => resolve());
+  });
+  return performance.now() - t0;
+}
+
+function goHost(plugin: string, autoMTLS: boolean, cwd: string): number {
+  const out = execFileSync(GO_BENCH, ['-n', '1', ...(autoMTLS ? ['-automtls'] : []), plugin], { cwd, encoding: 'utf8' });
+  const ms = (JSON.parse(out) as { ms: number[] }).ms[0];
+  if (ms === undefined) throw new Error(`launch-bench-go printed no timing: ${out}`);
+  return ms;
+}
+
+async function tsHost(plugin: string, autoMTLS: boolean, cwd: string): Promise<number> {
+  const t0 = performance.now();
+  const p = await startPlugin({ command: plugin, cwd, handshake, plugins, autoMTLS });
+  const kv = p.dispense('kv');
+  // A missing key is an error reply from the Go plugin: still a completed first RPC.
+  await new Promise<GetResponse | undefined>((resolve) => kv.get({ key: 'bench' }, (_e, r) => resolve(r)));
+  const ms = performance.now() - t0;
+  await p.close();
+  return ms;
+}
+
+export interface Stats {
+  n: number;
+  min: number;
+  median: number;
+  p99: number;
+}
+
+export function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] as number;
+  return { n: s.length, min: s[0] as number, median: q(0.5), p99: q(0.99) };
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(arg('rounds', '15'));
+  const warmup = 2;
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-'));
+  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_BENCH]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
+  const variants: Record<string, (mtls: boolean) => Promise<number>> = {
+    'node -e 0': () => nodeFloor(),
+    'Go host -> Go plugin': async (m) => goHost(GO_PLUGIN, m, cwd),
+    'TS host -> Go plugin': (m) => tsHost(GO_PLUGIN, m, cwd),
+    'Go host -> TS plugin': async (m) => goHost(TS_PLUGIN, m, cwd),
+    'TS host -> TS plugin': (m) => tsHost(TS_PLUGIN, m, cwd),
+  };
+  const results: Record<string, number[]> = {};
+  for (const mtls of [false, true]) {
+    for (let r = 0; r < rounds + warmup; r++) {
+      for (const [name, fn] of Object.entries(variants)) {
+        if (mtls && name === 'node -e 0') continue;
+        const ms = await fn(mtls);
+        if (r < warmup) continue;
+        const key = name === 'node -e 0' ? name : `${name}${mtls ? ' (AutoMTLS)' : ' (plain)'}`;
+        (results[key] ??= []).push(ms);
+      }
+    }
+  }
+  fs.rmSync(cwd, { recursive: true, force: true });
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  const go = execFileSync('go', ['version'], { encoding: 'utf8' }).trim();
+  const machine = `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${go}`;
+  const table = Object.entries(results).map(([k, v]) => ({ variant: k, ...stats(v) }));
+  const out = arg('json', '');
+  if (out !== '') fs.writeFileSync(out, JSON.stringify({ machine, rounds, results: table, raw: results }, null, 2));
+  console.log(`launch to first RPC, ${rounds} rounds after ${warmup} warm-up, variants alternated\n${machine}\n`);
+  console.log('| variant | n | min ms | median ms | p99 ms |\n| --- | --- | --- | --- | --- |');
+  for (const t of table) console.log(`| ${t.variant} | ${t.n} | ${t.min.toFixed(1)} | ${t.median.toFixed(1)} | ${t.p99.toFixed(1)} |`);
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exitCode = 1;
+});
