@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
 import type { Log } from '../debug';
 import { StartError, messageOf } from '../errors';
@@ -89,9 +89,19 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
   const router = new MuxRouter(o.log);
   // The host serves no default server: every stream the plugin opens belongs to a knocked broker id.
   session.on('stream', (stream) => router.route(stream));
-  const lock = createLock();
-  const context: MuxContext = { open: () => session.open(), router, lock, bridgeDir: o.bridgeDir };
-  const mainBridge = await createBridge(() => lock(async () => session.open()), { dir: o.bridgeDir, log: o.log, label: 'main' });
+  const context: MuxContext = { open: () => session.open(), router, lock: createLock(), bridgeDir: o.bridgeDir };
+  // The main channel's stream is opened now, before any broker knock can be in flight, so the plugin
+  // routes it to its main server. Knocks travel over this channel, so its opens must never wait
+  // behind a knock (that would deadlock until the 5 s knock timeout).
+  let first: Duplex | undefined = session.open();
+  const mainBridge = await createBridge(
+    () => {
+      const stream = first ?? session.open();
+      first = undefined;
+      return Promise.resolve(stream);
+    },
+    { dir: o.bridgeDir, log: o.log, label: 'main' },
+  );
   return { session, context, mainBridge };
 }
 

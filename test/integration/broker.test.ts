@@ -36,8 +36,9 @@ before(() => {
 });
 after(() => rmDir(sockDir));
 
-function start(autoMTLS: boolean) {
+function start(autoMTLS: boolean, grpcBrokerMultiplex = false) {
   return startPlugin({
+    grpcBrokerMultiplex,
     command: process.execPath,
     args: [fixtureAt('brokertest/brokertest-plugin')],
     handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
@@ -68,53 +69,66 @@ function fdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
 
-describe('classic broker, TS host <-> TS plugin', () => {
-  for (const autoMTLS of [false, true]) {
-    it(`both directions, 50 sequential round trips without growth (${autoMTLS ? 'AutoMTLS' : 'plain'})`, async () => {
-      await using p = await start(autoMTLS);
-      await roundTrips(p, 0);
-      const fds0 = fdCount();
-      const sockets0 = listDir(sockDir).length;
-      for (let i = 1; i <= 50; i++) await roundTrips(p, i);
-      assert.equal(listDir(sockDir).length, sockets0, 'socket files grew');
-      assert.ok(fdCount() <= fds0 + 4, `fds grew from ${fds0} to ${fdCount()}`);
+for (const mux of [false, true]) {
+  const mode = mux ? 'multiplexed' : 'classic';
+  describe(`${mode} broker, TS host <-> TS plugin`, () => {
+    for (const autoMTLS of [false, true]) {
+      it(`both directions, 50 sequential round trips without growth (${autoMTLS ? 'AutoMTLS' : 'plain'})`, async () => {
+        await using p = await start(autoMTLS, mux);
+        assert.equal(p.broker.multiplexed, mux);
+        await roundTrips(p, 0);
+        const fds0 = fdCount();
+        const sockets0 = listDir(sockDir).length;
+        for (let i = 1; i <= 50; i++) await roundTrips(p, i);
+        assert.ok(listDir(sockDir).length <= sockets0, `socket files grew from ${sockets0} to ${listDir(sockDir).length}`);
+        assert.ok(fdCount() <= fds0 + 4, `fds grew from ${fds0} to ${fdCount()}`);
+      });
+    }
+
+    it(mux ? 'a knock for an id nobody serves gets "no listener for id"' : 'a dial for an id nobody serves fails after 5 s with go-plugin\'s text', async () => {
+      await using p = await start(false, mux);
+      const { ctx } = p.dispense('brokertest');
+      const t0 = Date.now();
+      const err = await ctx.broker.dial(4242).then(() => assert.fail('dial should fail'), (e: Error) => e);
+      const ms = Date.now() - t0;
+      assert.ok(err instanceof BrokerError);
+      assert.equal(err.id, 4242);
+      if (mux) {
+        assert.equal(err.code, 'ERR_LOOPP_BROKER');
+        assert.equal(err.message, 'failed to knock before dialling client: failed to knock for id 4242: no listener for id 4242');
+        assert.ok(ms < 1000, `took ${ms} ms`);
+      } else {
+        assert.equal(err.code, 'ERR_LOOPP_BROKER_TIMEOUT');
+        assert.equal(err.message, 'timeout waiting for connection info');
+        assert.ok(ms >= 4900 && ms < 6500, `took ${ms} ms`);
+      }
     });
-  }
 
-  it('a dial for an id nobody serves fails after 5 s with go-plugin\'s text', async () => {
-    await using p = await start(false);
-    const { ctx } = p.dispense('brokertest');
-    const t0 = Date.now();
-    const err = await ctx.broker.dial(4242).then(() => assert.fail('dial should time out'), (e: Error) => e);
-    const ms = Date.now() - t0;
-    assert.ok(err instanceof BrokerError);
-    assert.equal(err.code, 'ERR_LOOPP_BROKER_TIMEOUT');
-    assert.equal(err.message, 'timeout waiting for connection info');
-    assert.equal(err.id, 4242);
-    assert.ok(ms >= 4900 && ms < 6500, `took ${ms} ms`);
-  });
+    it('a broker stream that dies mid-exchange fails pending dials at once', async () => {
+      const p = await start(false, mux);
+      const { ctx } = p.dispense('brokertest');
+      // Classic: waits for a ConnInfo. Multiplexed: a knock whose ack never comes (the plugin is stopped).
+      if (mux) process.kill(p.pid, 'SIGSTOP');
+      const pending = ctx.broker.dial(77);
+      setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
+      const t0 = Date.now();
+      const err = await pending.then(() => assert.fail('dial should fail'), (e: Error) => e);
+      assert.ok(err instanceof BrokerError);
+      assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
+      assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+      await p.close();
+    });
 
-  it('a broker stream that dies mid-exchange fails pending dials at once', async () => {
-    const p = await start(false);
-    const { ctx } = p.dispense('brokertest');
-    const pending = ctx.broker.dial(77);
-    setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
-    const t0 = Date.now();
-    const err = await pending.then(() => assert.fail('dial should fail'), (e: Error) => e);
-    assert.ok(err instanceof BrokerError);
-    assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
-    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
-    await p.close();
+    it('no broker socket file remains after the client closes', async () => {
+      const p = await start(true, mux);
+      const { ctx, client } = p.dispense('brokertest');
+      // Leave served ids (and, multiplexed, a dialled bridge) open on both sides, then close the client.
+      await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
+      const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: '' });
+      await ctx.broker.dial(id);
+      assert.ok(listDir(sockDir).length >= (mux ? 2 : 3));
+      await p.close();
+      assert.deepEqual(listDir(sockDir), []);
+    });
   });
-
-  it('no broker socket file remains after the client closes', async () => {
-    const p = await start(true);
-    const { ctx, client } = p.dispense('brokertest');
-    // Leave served ids open on both sides, then close the client.
-    await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
-    await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: '' });
-    assert.ok(listDir(sockDir).length >= 3);
-    await p.close();
-    assert.deepEqual(listDir(sockDir), []);
-  });
-});
+}

@@ -140,6 +140,11 @@ async function rawPeerAndSession(opts: Partial<YamuxSessionOptions> & { side: 'c
   return { raw: new RawPeer(b), session };
 }
 
+/** Resolves with the session's 'close' reason (events.once would reject on 'error'). */
+function closeEvent(session: YamuxSession): Promise<unknown> {
+  return new Promise((resolve) => session.once('close', resolve));
+}
+
 function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return p.then(
     (value) => ({ ok: true as const, value }),
@@ -361,10 +366,11 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
     });
     const s = client.open();
     const got = readAll(s);
+    const closed = once(s, 'close');
     s.end('hello');
     await once(s, 'finish');
     assert.equal((await got).toString(), 'reply:hello');
-    await once(s, 'close');
+    await closed;
     await sleep(10);
     assert.equal(client.numStreams, 0);
     await client.close();
@@ -404,6 +410,7 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
     const { client, server } = await sessionPair();
     server.on('stream', echo);
     const s = client.open();
+    await once(server, 'stream'); // (a SYN that reaches the server after its GoAway is refused with RST)
     const goaway = once(client, 'goaway');
     server.goAway();
     await goaway;
@@ -476,7 +483,7 @@ describe('yamux protocol edge cases (raw peer)', () => {
     const errors: unknown[] = [];
     session.on('error', (e) => errors.push(e));
     const t0 = Date.now();
-    const [reason] = (await once(session, 'close')) as [unknown];
+    const reason = await closeEvent(session);
     const elapsed = Date.now() - t0;
     assert.ok(isYamuxError(reason, 'keepalive-timeout'), String(reason));
     assert.ok(elapsed >= 140 && elapsed < 2000, `closed after ${elapsed} ms`);
@@ -549,9 +556,9 @@ describe('yamux protocol edge cases (raw peer)', () => {
       const errors: unknown[] = [];
       session.on('error', (e) => errors.push(e));
       session.on('stream', () => {});
-      const closed = once(session, 'close') as Promise<[unknown]>;
+      const closed = closeEvent(session);
       raw.sock.write(Buffer.concat([...frames]));
-      const [reason] = await closed;
+      const reason = await closed;
       assert.ok(isYamuxError(reason, kind), String(reason));
       assert.ok(reason instanceof LooppError && reason.code === 'ERR_LOOPP_YAMUX');
       assert.equal(errors.length, 1);
