@@ -199,6 +199,13 @@ func command(sess *yamux.Session, f []string) {
 
 // openStreams opens n streams concurrently; each sends size random bytes, half-closes and checks the answer.
 func openStreams(sess *yamux.Session, n, size int, check string) {
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = make([]byte, size)
+		if _, err := rand.Read(payloads[i]); err != nil {
+			fatal("rand: " + err.Error())
+		}
+	}
 	start := time.Now()
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -206,7 +213,7 @@ func openStreams(sess *yamux.Session, n, size int, check string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- oneStream(sess, size, check)
+			errs <- oneStream(sess, payloads[i], check)
 		}()
 	}
 	wg.Wait()
@@ -225,16 +232,12 @@ func openStreams(sess *yamux.Session, n, size int, check string) {
 	})
 }
 
-func oneStream(sess *yamux.Session, size int, check string) error {
+func oneStream(sess *yamux.Session, payload []byte, check string) error {
 	st, err := sess.OpenStream()
 	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
 	defer st.Close()
-	payload := make([]byte, size)
-	if _, err := rand.Read(payload); err != nil {
-		return err
-	}
 	werr := make(chan error, 1)
 	go func() {
 		_, err := st.Write(payload)

@@ -4,6 +4,7 @@
  * stream from `connect()` (a yamux stream, after a knock where the broker needs one). TLS, when
  * used, still runs end to end between grpc-js and the peer, inside the stream.
  */
+import { rmSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,9 +68,11 @@ export async function createBridge(connect: () => Promise<Duplex>, options: { di
     path: socketPath,
     close: () =>
       (closing ??= (async () => {
+        // The path goes first and synchronously: once close() is called nothing may dial it, and the
+        // directory count is settled for whoever checks right after.
+        rmSync(dir, { recursive: true, force: true });
         for (const s of live) s.destroy();
         await new Promise<void>((r) => server.close(() => r()));
-        await fsp.rm(dir, { recursive: true, force: true });
       })()),
   };
 }

@@ -251,6 +251,11 @@ for (const tsSide of ['client', 'server'] as const) {
       await sleep(20);
       assert.equal(errors.length, 0);
     });
+
+    it('Go logged no yamux warnings or errors (frames for missing streams, window violations, ...)', async () => {
+      await go.stop();
+      assert.doesNotMatch(go.stderr, /\[(WARN|ERR)\] yamux/, go.stderr);
+    });
   });
 }
 
