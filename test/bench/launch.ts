@@ -101,7 +101,9 @@ async function main(): Promise<void> {
   for (const t of table) console.log(`| ${t.variant} | ${t.n} | ${t.min.toFixed(1)} | ${t.median.toFixed(1)} | ${t.p99.toFixed(1)} |`);
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
+}

@@ -156,7 +156,20 @@ describe('servePlugin, launched by hand', () => {
   it('prints field 7 only when PLUGIN_MULTIPLEX_GRPC is non-empty', async () => {
     const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_MULTIPLEX_GRPC: 'false' });
     assert.equal(l.line.split('|').length, 7);
+    assert.equal(l.line.split('|')[6], 'true');
     await stop(l);
+  });
+
+  it('multiplexed: gives up after 5 s without the host\'s connection, as go-plugin\'s muxer does', async () => {
+    const t0 = Date.now();
+    const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_MULTIPLEX_GRPC: 'true' });
+    assert.equal(l.line.split('|')[6], 'true');
+    const code = await new Promise<number | null>((r) => l.child.once('exit', (c) => r(c)));
+    const ms = Date.now() - t0;
+    assert.equal(code, 1);
+    assert.ok(ms >= 4900 && ms < 7000, `exited after ${ms} ms`);
+    assert.match(l.stderr(), /timed out waiting for connection to be established/);
+    assert.equal(fs.existsSync(l.line.split('|')[3] as string), false, 'socket removed');
   });
 });
 

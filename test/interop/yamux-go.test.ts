@@ -138,6 +138,7 @@ const MiB = 1024 * 1024;
 
 /** Connects the TS session and the Go peer in the given arrangement. */
 async function setup(opts: { tsSide: 'client' | 'server'; service: 'echo' | 'sink'; name: string }): Promise<{ go: GoPeer; ts: YamuxSession }> {
+  goBinary('yamux-peer'); // fail (never skip) before opening anything when the binary is missing
   const sock = path.join(dir, `${opts.name}.sock`);
   const goRole = opts.tsSide === 'client' ? 'server' : 'client';
   const common = ['-role', goRole, '-service', opts.service, '-keepalive', '200ms', '-write-timeout', '1s'];
@@ -152,10 +153,13 @@ async function setup(opts: { tsSide: 'client' | 'server'; service: 'echo' | 'sin
   } else {
     const server = net.createServer();
     await new Promise<void>((res) => server.listen(sock, res));
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    go = startGo([...common, '-connect', sock]);
-    [raw] = await accepted;
-    server.close();
+    try {
+      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+      go = startGo([...common, '-connect', sock]);
+      [raw] = await accepted;
+    } finally {
+      server.close();
+    }
   }
   await go.next('ready', 10_000);
   const ts = createYamuxSession({ socket: raw, side: opts.tsSide, instance: `ts ${opts.tsSide} vs go` });
@@ -167,17 +171,23 @@ async function setup(opts: { tsSide: 'client' | 'server'; service: 'echo' | 'sin
 for (const tsSide of ['client', 'server'] as const) {
   const goSide = tsSide === 'client' ? 'server' : 'client';
   describe(`TS yamux ${tsSide} <-> Go yamux ${goSide} (hashicorp/yamux v0.1.2)`, () => {
-    let go: GoPeer;
-    let ts: YamuxSession;
+    let go: GoPeer | undefined;
+    let ts: YamuxSession | undefined;
     before(async () => {
       ({ go, ts } = await setup({ tsSide, service: 'echo', name: `echo-${tsSide}` }));
     });
     after(async () => {
-      await go.stop();
-      await ts.close();
+      await go?.stop();
+      await ts?.close();
     });
 
+    const peers = (): { go: GoPeer; ts: YamuxSession } => {
+      assert.ok(go !== undefined && ts !== undefined, 'set-up failed');
+      return { go, ts };
+    };
+
     it('TS opens 50 concurrent streams, each echoing 1 MiB byte-exact through Go (half-close)', async () => {
+      const { go, ts } = peers();
       const t0 = performance.now();
       await echoStreams(ts, 50, MiB);
       console.log(`# TS ${tsSide} -> Go echo: 50 x 1 MiB in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -186,6 +196,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('Go opens 50 concurrent streams, each echoing 1 MiB byte-exact through TS (half-close)', async () => {
+      const { go, ts } = peers();
       const r = await go.command(`open 50 ${MiB} echo`, 'open');
       assert.equal(r.ok, true, JSON.stringify(r.errors));
       console.log(`# Go ${goSide} -> TS echo: 50 x 1 MiB in ${Number(r.ms).toFixed(0)} ms`);
@@ -193,6 +204,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it("answers Go's 200 ms keepalive pings and keeps the session alive for 2 s", async () => {
+      const { go, ts } = peers();
       const before = ts.stats.pingsReceived;
       await sleep(2000);
       assert.ok(!ts.isClosed, 'TS session closed');
@@ -204,6 +216,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('pings both ways', async () => {
+      const { go, ts } = peers();
       const rtts = [await ts.ping(), await ts.ping(), await ts.ping()];
       assert.ok(rtts.every((r) => r >= 0 && r < 1000), String(rtts));
       const r = await go.command('ping 5', 'ping');
@@ -213,6 +226,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('a stream reset by TS fails on the Go side, and the session carries on', async () => {
+      const { go, ts } = peers();
       const s = ts.open();
       s.on('error', () => {});
       s.write(randomBytes(1000));
@@ -226,6 +240,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('GoAway from TS makes Go refuse to open streams; existing streams unaffected', async () => {
+      const { go, ts } = peers();
       ts.goAway();
       await sleep(100);
       const r = await go.command('open 1 10 echo', 'open');
@@ -235,6 +250,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('GoAway from Go makes TS refuse to open streams', async () => {
+      const { go, ts } = peers();
       const goaway = once(ts, 'goaway');
       const r = await go.command('goaway', 'goaway');
       assert.equal(r.ok, true);
@@ -243,6 +259,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('Go closing the session closes the TS session (no GoAway, no error)', async () => {
+      const { go, ts } = peers();
       const errors: unknown[] = [];
       ts.on('error', (e) => errors.push(e));
       await go.command('close', 'close');
@@ -253,6 +270,7 @@ for (const tsSide of ['client', 'server'] as const) {
     });
 
     it('Go logged no yamux warnings or errors (frames for missing streams, window violations, ...)', async () => {
+      const { go, ts } = peers();
       await go.stop();
       assert.doesNotMatch(go.stderr, /\[(WARN|ERR)\] yamux/, go.stderr);
     });

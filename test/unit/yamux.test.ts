@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   createYamuxSession,
@@ -474,6 +475,65 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
     await closed;
     h2server.close();
     await client.close();
+  });
+});
+
+/** A socket whose writes complete only when the test says so (write() returns false past 1 KiB). */
+class ManualSocket extends Duplex {
+  readonly written: Buffer[] = [];
+  private held: Array<() => void> = [];
+  constructor() {
+    super({ writableHighWaterMark: 1024 });
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.written.push(chunk);
+    this.held.push(() => cb());
+  }
+  release(): void {
+    const h = this.held;
+    this.held = [];
+    for (const f of h) f();
+  }
+  dataFrames(): FrameHeader[] {
+    const frames: FrameHeader[] = [];
+    new FrameParser({ onFrame: (h) => frames.push(h), onData: () => {} }).push(Buffer.concat(this.written));
+    return frames.filter((f) => f.type === FrameType.Data);
+  }
+}
+
+describe('yamux socket back-pressure', () => {
+  it("holds Data while the socket's write() returns false and resumes on 'drain'", async () => {
+    const sock = new ManualSocket();
+    const session = createYamuxSession({ socket: sock, side: 'client', keepaliveIntervalMs: 0 });
+    const a = session.open();
+    const b = session.open();
+    let aDone = false;
+    let bDone = false;
+    a.write(Buffer.alloc(5000, 1), () => (aDone = true));
+    b.write(Buffer.alloc(3000, 2), () => (bDone = true));
+    await sleep(20);
+    assert.deepEqual(sock.dataFrames().map((f) => [f.streamId, f.length]), [[1, 5000]], 'only the first write reached the socket');
+    assert.equal(bDone, false);
+    // the first write's callback fired: its bytes were handed to the socket within the window
+    assert.equal(aDone, true);
+    sock.release();
+    await sleep(20);
+    assert.deepEqual(sock.dataFrames().map((f) => [f.streamId, f.length]), [[1, 5000], [3, 3000]]);
+    assert.equal(bDone, true);
+    sock.release();
+    await session.close();
+  });
+
+  it('closes the session when the socket does not drain within connectionWriteTimeoutMs', async () => {
+    const sock = new ManualSocket();
+    const session = createYamuxSession({ socket: sock, side: 'client', keepaliveIntervalMs: 0, connectionWriteTimeoutMs: 100 });
+    const s = session.open();
+    s.on('error', () => {});
+    s.write(Buffer.alloc(5000));
+    const reason = await closeEvent(session);
+    assert.ok(isYamuxError(reason, 'write-timeout'), String(reason));
+    assert.ok(sock.destroyed);
   });
 });
 

@@ -1,0 +1,121 @@
+/**
+ * Broker sub-connection set-up (acceptAndServe + dial + first RPC), both directions, classic and
+ * multiplexed, plain and AutoMTLS, for Go and TS hosts and plugins, alternated round by round.
+ *   plugin-serves: ServeEcho RPC (plugin allocates an id, acceptAndServe) + host dial + first Echo
+ *   host-serves:   host nextId + acceptAndServe + CallHostEcho RPC (plugin dials, calls Echo)
+ *
+ *   node dist/test/bench/broker.js [--rounds 6] [--per-round 5] [--json out.json]
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
+import { BrokerTestClient, EchoClient, EchoService } from '../../src/gen/examples/brokertest/brokertest';
+import { echoServer } from '../../fixtures/brokertest/echo';
+import { stats } from './launch';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'brokertest-host-go');
+const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'brokertest-plugin-go');
+const TS_PLUGIN = `${process.execPath} ${path.join(ROOT, 'dist', 'fixtures', 'brokertest', 'brokertest-plugin.js')}`;
+const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
+}
+
+interface Sample {
+  pluginServes: number[];
+  hostServes: number[];
+}
+
+function goHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number): Sample {
+  const flags = ['-n', String(n), ...(mux ? ['-mux'] : []), ...(mtls ? ['-automtls'] : [])];
+  const out = JSON.parse(execFileSync(GO_HOST, flags, { env: { ...process.env, PLUGIN_CMD: pluginCmd }, encoding: 'utf8' })) as {
+    pluginServesMs: number[];
+    hostServesMs: number[];
+    errors: string[];
+  };
+  if (out.errors.length > 0) throw new Error(out.errors.join('; '));
+  return { pluginServes: out.pluginServesMs, hostServes: out.hostServesMs };
+}
+
+function unary<Res>(client: grpc.Client, method: string, req: object): Promise<Res> {
+  const fn = (client as unknown as Record<string, (r: object, cb: (e: Error | null, res: Res) => void) => void>)[method] as (
+    r: object,
+    cb: (e: Error | null, res: Res) => void,
+  ) => void;
+  return new Promise((resolve, reject) => fn.call(client, req, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+async function tsHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number): Promise<Sample> {
+  const [command, ...args] = pluginCmd.split(' ') as [string, ...string[]];
+  const plugins = { b: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }) };
+  const p = await startPlugin({ command, args, handshake, plugins, autoMTLS: mtls, grpcBrokerMultiplex: mux });
+  const { ctx, client } = p.dispense('b');
+  const sample: Sample = { pluginServes: [], hostServes: [] };
+  try {
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      const { id } = await unary<{ id: number }>(client, 'serveEcho', { prefix: 'p' });
+      const ch = await ctx.broker.dial(id);
+      const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+      await unary(echo, 'echo', { text: 'x' });
+      sample.pluginServes.push(performance.now() - t0);
+      ch.close();
+      await unary(client, 'stopEcho', { id });
+      t0 = performance.now();
+      const hostId = ctx.broker.nextId();
+      const served = await ctx.broker.acceptAndServe(hostId, (s) => s.addService(EchoService, echoServer('h')));
+      await unary(client, 'callHostEcho', { id: hostId, text: 'y' });
+      sample.hostServes.push(performance.now() - t0);
+      await served.close();
+    }
+  } finally {
+    await p.close();
+  }
+  return sample;
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(arg('rounds', '6'));
+  const perRound = Number(arg('per-round', '5'));
+  for (const f of [GO_HOST, GO_PLUGIN]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make interop-bin`);
+  const variants: Record<string, (mux: boolean, mtls: boolean) => Promise<Sample>> = {
+    'Go host <-> Go plugin': async (m, t) => goHost(GO_PLUGIN, m, t, perRound),
+    'Go host <-> TS plugin': async (m, t) => goHost(TS_PLUGIN, m, t, perRound),
+    'TS host <-> Go plugin': (m, t) => tsHost(GO_PLUGIN, m, t, perRound),
+    'TS host <-> TS plugin': (m, t) => tsHost(TS_PLUGIN, m, t, perRound),
+  };
+  const results: Record<string, number[]> = {};
+  for (const mux of [false, true]) {
+    for (const mtls of [false, true]) {
+      for (let r = 0; r < rounds + 1; r++) {
+        for (const [name, fn] of Object.entries(variants)) {
+          const s = await fn(mux, mtls);
+          if (r === 0) continue; // warm-up round
+          const mode = `${mux ? 'mux' : 'classic'} ${mtls ? 'AutoMTLS' : 'plain'}`;
+          (results[`${name}, ${mode}, plugin serves`] ??= []).push(...s.pluginServes);
+          (results[`${name}, ${mode}, host serves`] ??= []).push(...s.hostServes);
+        }
+      }
+    }
+  }
+  const machine = `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}, ${execFileSync('go', ['version'], { encoding: 'utf8' }).trim()}`;
+  const table = Object.entries(results).map(([k, v]) => ({ variant: k, ...stats(v) }));
+  const out = arg('json', '');
+  if (out !== '') fs.writeFileSync(out, JSON.stringify({ machine, rounds, perRound, results: table, raw: results }, null, 2));
+  console.log(`broker sub-connection set-up + first RPC, ${rounds} rounds x ${perRound} after a warm-up round, variants alternated\n${machine}\n`);
+  console.log('| variant | n | min ms | median ms | p99 ms |\n| --- | --- | --- | --- | --- |');
+  for (const t of table) console.log(`| ${t.variant} | ${t.n} | ${t.min.toFixed(2)} | ${t.median.toFixed(2)} | ${t.p99.toFixed(2)} |`);
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
+}
