@@ -486,14 +486,22 @@ class ManualSocket extends Duplex {
     super({ writableHighWaterMark: 1024 });
   }
   override _read(): void {}
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.written.push(chunk);
+  /** Everything the session handed to write(), whether or not the socket took it yet. */
+  override write(chunk: any, ...rest: any[]): boolean {
+    this.written.push(Buffer.from(chunk as Buffer));
+    return super.write(chunk, ...rest);
+  }
+  override _write(_chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.held.push(() => cb());
   }
-  release(): void {
-    const h = this.held;
-    this.held = [];
-    for (const f of h) f();
+  /** Completes every pending and buffered write (so 'drain' fires). */
+  async release(): Promise<void> {
+    while (this.held.length > 0) {
+      const h = this.held;
+      this.held = [];
+      for (const f of h) f();
+      await new Promise((r) => setImmediate(r));
+    }
   }
   dataFrames(): FrameHeader[] {
     const frames: FrameHeader[] = [];
@@ -517,11 +525,11 @@ describe('yamux socket back-pressure', () => {
     assert.equal(bDone, false);
     // the first write's callback fired: its bytes were handed to the socket within the window
     assert.equal(aDone, true);
-    sock.release();
+    await sock.release();
     await sleep(20);
     assert.deepEqual(sock.dataFrames().map((f) => [f.streamId, f.length]), [[1, 5000], [3, 3000]]);
     assert.equal(bDone, true);
-    sock.release();
+    await sock.release();
     await session.close();
   });
 
@@ -531,7 +539,9 @@ describe('yamux socket back-pressure', () => {
     const s = session.open();
     s.on('error', () => {});
     s.write(Buffer.alloc(5000));
+    const keepAlive = setTimeout(() => {}, 5000); // the session's timers are unref()ed and this socket has no handle
     const reason = await closeEvent(session);
+    clearTimeout(keepAlive);
     assert.ok(isYamuxError(reason, 'write-timeout'), String(reason));
     assert.ok(sock.destroyed);
   });
