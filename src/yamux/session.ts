@@ -12,7 +12,7 @@
  *   so HTTP/2 and TLS would need an adapter with its own back-pressure bridge in both directions. Its
  *   behaviour also follows libp2p's use rather than Go's DefaultConfig (e.g. libp2p-specific
  *   max-message-size splitting, GoAway on close, stream limits), and every such divergence would have to be
- *   checked against hashicorp/yamux anyway. Adopting it would cost more than the ~800 lines here.
+ *   checked against hashicorp/yamux anyway. Adopting it would cost more than the ~1,300 lines of src/yamux.
  * - yamux-js (a small TypeScript port of hashicorp/yamux with Duplex streams) looked like the right
  *   shape, but on reading its source it is not usable as is: flag handling compares `flags === SYN`
  *   where FIN is meant (a peer FIN is never seen), a full send window is retried by polling with
