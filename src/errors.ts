@@ -32,7 +32,11 @@ export type LooppErrorCode =
   | 'ERR_LOOPP_BROKER_CLOSED'
   | 'ERR_LOOPP_BROKER'
   // multiplexed transport
-  | 'ERR_LOOPP_YAMUX';
+  | 'ERR_LOOPP_YAMUX'
+  // LOOP plugin server (src/loop): wrong lifecycle call, aggregated service errors, logger panic
+  | 'ERR_LOOPP_STATE'
+  | 'ERR_LOOPP_SERVICE'
+  | 'ERR_LOOPP_PANIC';
 
 export interface LooppErrorOptions {
   /** What the user can do about it. */
