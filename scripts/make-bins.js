@@ -11,6 +11,7 @@ const bins = {
   'kv-host-ts': 'dist/fixtures/kv/kv-host.js',
   'counter-plugin-ts': 'dist/fixtures/counter/counter-plugin.js',
   'counter-host-ts': 'dist/fixtures/counter/counter-host.js',
+  'relayer-loop-ts': 'dist/fixtures/relayer/relayer-loop.js',
 };
 fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
 for (const [name, target] of Object.entries(bins)) {

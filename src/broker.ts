@@ -91,6 +91,8 @@ export class GrpcBroker {
   #slots = new Map<number, Slot>();
   #servers = new Set<BrokerServer>();
   #dialFailures = new Set<(err: Error) => void>();
+  /** Unix socket paths the peer announced (a crashed peer cannot remove them; its host can). */
+  readonly peerSocketPaths = new Set<string>();
   /** Releases of multiplexed dial bridges still open. */
   #bridges = new Set<() => void>();
   #closed = false;
@@ -139,7 +141,10 @@ export class GrpcBroker {
       return;
     }
     if (m.knock?.knock) this.#log('id=%d knock ack received%s', id, m.knock.error ? ` (error: ${m.knock.error})` : '');
-    else this.#log('id=%d conninfo received network=%s address=%s', id, m.network, m.address);
+    else {
+      this.#log('id=%d conninfo received network=%s address=%s', id, m.network, m.address);
+      if (m.network === 'unix' && m.address !== '') this.peerSocketPaths.add(m.address);
+    }
     let slot = this.#slots.get(id);
     if (slot === undefined) {
       slot = { message: undefined, waiter: undefined, janitor: undefined };

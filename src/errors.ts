@@ -36,7 +36,10 @@ export type LooppErrorCode =
   // LOOP plugin server (src/loop): wrong lifecycle call, aggregated service errors, logger panic
   | 'ERR_LOOPP_STATE'
   | 'ERR_LOOPP_SERVICE'
-  | 'ERR_LOOPP_PANIC';
+  | 'ERR_LOOPP_PANIC'
+  // LOOP registry (src/loop): duplicate registration, no free Prometheus port
+  | 'ERR_LOOPP_LOOP_EXISTS'
+  | 'ERR_LOOPP_FREE_PORT';
 
 export interface LooppErrorOptions {
   /** What the user can do about it. */

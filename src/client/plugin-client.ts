@@ -79,10 +79,14 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     this.network = init.network;
     this.address = init.address;
     this.pid = init.process.pid;
-    // A plugin that was killed or crashed cannot remove its own socket; the host does, once the
-    // process is gone, and only if the path is still a socket (the address came from the plugin).
+    // A plugin that was killed or crashed cannot remove its sockets (main and broker); the host does,
+    // once the process is gone, and only paths that are still sockets (they came from the plugin).
     this.exited = init.process.exited.then(async (e) => {
-      if (init.network === 'unix' && init.reattached === undefined) await removeStaleSocket(init.address);
+      if (init.reattached === undefined) {
+        const paths = [...init.connection.broker.peerSocketPaths];
+        if (init.network === 'unix') paths.push(init.address);
+        await Promise.all(paths.map(removeStaleSocket));
+      }
       return e;
     });
     void this.exited.then((e) => {

@@ -29,21 +29,21 @@ import { ConfigError, LooppError } from '../errors';
 import { formatHclogTimestamp } from '../hclog';
 
 /** zap's level names, least severe first. chainlink's "critical" is `dpanic`. */
-export type ZapLevel = 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
+export type LoopPluginLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
 
-export const ZAP_LEVELS: readonly ZapLevel[] = Object.freeze(['debug', 'info', 'warn', 'error', 'dpanic', 'panic', 'fatal'] as const);
+export const LOOP_PLUGIN_LOG_LEVELS: readonly LoopPluginLogLevel[] = Object.freeze(['debug', 'info', 'warn', 'error', 'dpanic', 'panic', 'fatal'] as const);
 
-const SEVERITY: Readonly<Record<ZapLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, dpanic: 4, panic: 5, fatal: 6 };
+const SEVERITY: Readonly<Record<LoopPluginLogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, dpanic: 4, panic: 5, fatal: 6 };
 
-export function isZapLevel(value: unknown): value is ZapLevel {
+export function isLoopPluginLogLevel(value: unknown): value is LoopPluginLogLevel {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(SEVERITY, value);
 }
 
-export type LogFields = Record<string, unknown>;
+export type LoopLogFields = Record<string, unknown>;
 
 /** One entry for `formatLoopLogLine`. */
 export interface LoopLogEntry {
-  level: ZapLevel;
+  level: LoopPluginLogLevel;
   message: string;
   /** Dotted logger name; the `logger` key is omitted when empty. */
   logger?: string;
@@ -51,7 +51,7 @@ export interface LoopLogEntry {
   caller?: string;
   /** Defaults to now; an invalid Date is replaced by now. */
   time?: Date;
-  fields?: LogFields;
+  fields?: LoopLogFields;
   /** `stacktrace` value, written after the fields; omitted when undefined. */
   stacktrace?: string;
 }
@@ -71,14 +71,14 @@ export function formatLoopLogLine(entry: LoopLogEntry, options: LoopLogFormatOpt
   } catch (err) {
     // Only reachable with hostile input (a Proxy as entry, a throwing getter on fields...).
     return formatEntry(
-      { level: isZapLevel(entry?.level) ? entry.level : 'error', message: safeString(entry?.message), fields: { 'log-format-error': safeString(errMessage(err)) } },
+      { level: isLoopPluginLogLevel(entry?.level) ? entry.level : 'error', message: safeString(entry?.message), fields: { 'log-format-error': safeString(errMessage(err)) } },
       {},
     );
   }
 }
 
 function formatEntry(entry: LoopLogEntry, options: LoopLogFormatOptions): string {
-  const level: ZapLevel = isZapLevel(entry.level) ? entry.level : 'info';
+  const level: LoopPluginLogLevel = isLoopPluginLogLevel(entry.level) ? entry.level : 'info';
   const time = entry.time instanceof Date && Number.isFinite(entry.time.getTime()) ? entry.time : new Date();
   let out = '{"@level":' + JSON.stringify(level);
   out += ',"@timestamp":' + JSON.stringify(formatHclogTimestamp(time, options.utcOffsetMinutes));
@@ -195,7 +195,7 @@ export interface LoopPluginLoggerOptions {
   /** Dotted name written as `logger`. Default: '' (no `logger` key), like zap's root logger. */
   name?: string;
   /** Entries below this level are dropped. Default 'debug' (chainlink sets the zap level to Debug). */
-  level?: ZapLevel;
+  level?: LoopPluginLogLevel;
   /**
    * Receives each complete line (with its `\n`). Default: `process.stderr.write` as it is at creation
    * time, i.e. the real fd 2 even after servePlugin redirects process.stderr to the host's GRPCStdio
@@ -218,33 +218,33 @@ export interface LoopPluginLoggerOptions {
 export interface LoopPluginLogger {
   /** The dotted name (`''` for the root logger). */
   readonly name: string;
-  readonly level: ZapLevel;
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+  readonly level: LoopPluginLogLevel;
+  debug(message: string, fields?: LoopLogFields): void;
+  info(message: string, fields?: LoopLogFields): void;
+  warn(message: string, fields?: LoopLogFields): void;
+  error(message: string, fields?: LoopLogFields): void;
   /** chainlink's Critical: written at level `dpanic`; does not panic (zap production). */
-  critical(message: string, fields?: LogFields): void;
+  critical(message: string, fields?: LoopLogFields): void;
   /** Writes at level `panic`, then throws a LooppError (`ERR_LOOPP_PANIC`) with the message. */
-  panic(message: string, fields?: LogFields): never;
+  panic(message: string, fields?: LoopLogFields): never;
   /**
    * Writes at level `fatal`, then calls `exit(1)`. Returns only when an injected `exit` returns
    * (tests); callers must not rely on continuing.
    */
-  fatal(message: string, fields?: LogFields): void;
+  fatal(message: string, fields?: LoopLogFields): void;
   /** Writes at any level (below-threshold entries are dropped); `panic`/`fatal` do not throw or exit here. */
-  log(level: ZapLevel, message: string, fields?: LogFields): void;
+  log(level: LoopPluginLogLevel, message: string, fields?: LoopLogFields): void;
   /** A sub-logger named `<name>.<sub>` (just `<sub>` for the root logger), as zap's Named. */
   named(sub: string): LoopPluginLogger;
   /** A sub-logger that adds `fields` to every entry (a call's own fields win on a clash). */
-  with(fields: LogFields): LoopPluginLogger;
-  isLevelEnabled(level: ZapLevel): boolean;
+  with(fields: LoopLogFields): LoopPluginLogger;
+  isLevelEnabled(level: LoopPluginLogLevel): boolean;
   /** zap's Sync: nothing is buffered here (stderr writes are synchronous on pipes and files). */
   sync(): void;
 }
 
 interface Shared {
-  level: ZapLevel;
+  level: LoopPluginLogLevel;
   write: (line: string) => void;
   now: () => Date;
   format: LoopLogFormatOptions;
@@ -272,10 +272,10 @@ function defaultWrite(): (line: string) => void {
  */
 export function createLoopPluginLogger(options: LoopPluginLoggerOptions = {}): LoopPluginLogger {
   const level = options.level ?? 'debug';
-  if (!isZapLevel(level)) {
+  if (!isLoopPluginLogLevel(level)) {
     throw new ConfigError('ERR_LOOPP_CONFIG', `invalid log level ${JSON.stringify(safeString(level))}`, {
       input: level,
-      hint: `use one of ${ZAP_LEVELS.join(', ')}`,
+      hint: `use one of ${LOOP_PLUGIN_LOG_LEVELS.join(', ')}`,
     });
   }
   for (const key of ['write', 'now', 'exit'] as const) {
@@ -295,9 +295,9 @@ export function createLoopPluginLogger(options: LoopPluginLoggerOptions = {}): L
   return makeLogger(shared, options.name ?? '', undefined);
 }
 
-function makeLogger(shared: Shared, name: string, implied: LogFields | undefined): LoopPluginLogger {
-  const enabled = (lvl: ZapLevel): boolean => isZapLevel(lvl) && SEVERITY[lvl] >= SEVERITY[shared.level];
-  const emit = (lvl: ZapLevel, message: string, fields: LogFields | undefined, skipFrames: number): void => {
+function makeLogger(shared: Shared, name: string, implied: LoopLogFields | undefined): LoopPluginLogger {
+  const enabled = (lvl: LoopPluginLogLevel): boolean => isLoopPluginLogLevel(lvl) && SEVERITY[lvl] >= SEVERITY[shared.level];
+  const emit = (lvl: LoopPluginLogLevel, message: string, fields: LoopLogFields | undefined, skipFrames: number): void => {
     if (!enabled(lvl)) return;
     try {
       let merged = fields;
