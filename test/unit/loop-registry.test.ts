@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as util from 'node:util';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import createDebug from 'debug';
@@ -163,12 +166,15 @@ describe('port allocators', () => {
   });
 
   it('free: holds no timer or handle that keeps the process alive', async () => {
-    const a = createFreePortAllocator();
-    await a.take();
-    const active = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
-    // the unref'd lock listener is not an active (loop-keeping) resource
-    assert.ok(!active.includes('TCPServerWrap'), active.join(','));
-    await a.close();
+    // A child takes a port and returns; it must exit on its own (the lock listener is unref'd).
+    const mod = path.resolve(__dirname, '..', '..', 'src', 'loop', 'ports.js');
+    const script = `require(${JSON.stringify(mod)}).createFreePortAllocator().take().then((p) => console.log(p))`;
+    const started = Date.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { timeout: 10000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    assert.ok(Number(out.trim()) > 10000);
+    assert.ok(Date.now() - started < 5000);
   });
 });
 
@@ -231,10 +237,8 @@ describe('LoopRegistry', () => {
     const ns = 'loopp:loop:registry';
     const previous = createDebug.disable();
     createDebug.enable(ns);
-    const d = createDebug(ns);
-    const origLog = d.log;
     const origDefault = createDebug.log;
-    createDebug.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    createDebug.log = (...args: unknown[]) => void lines.push(util.format(...args));
     try {
       const reg = new LoopRegistry({ mode: 'v2.4', logPrefix: 'node' });
       await reg.register('Solana');
@@ -242,7 +246,6 @@ describe('LoopRegistry', () => {
       reg.unregister('Solana');
     } finally {
       createDebug.log = origDefault;
-      d.log = origLog;
       createDebug.disable();
       if (previous) createDebug.enable(previous);
     }
