@@ -595,12 +595,6 @@ class EnvReader {
     return out;
   }
 
-  /** Throws with `wrap ? "failed to parse NAME: " : ""` + Go's error. */
-  private fail(name: string, error: string, wrap: boolean, hint: string): never {
-    const v = this.get(name);
-    throw envError(name, v, wrap ? `failed to parse ${name}: ${error}` : error, hint);
-  }
-
   private check<T>(name: string, r: GoParseResult<T>, wrap: boolean, hint: string, errName = name): T {
     if (!r.ok) {
       const v = this.get(name);
@@ -644,8 +638,9 @@ class EnvReader {
     return r.ok ? r.value : 0;
   }
 
+  /** Throws with `wrap ? "failed to parse NAME: " : ""` + Go's error. */
   failWith(name: string, error: string, wrap: boolean, hint: string): never {
-    return this.fail(name, error, wrap, hint);
+    throw envError(name, this.get(name), wrap ? `failed to parse ${name}: ${error}` : error, hint);
   }
 }
 
