@@ -341,7 +341,23 @@ export class YamuxStream extends Duplex {
     this.maybeSendWindowUpdate();
   }
 
+  private windowUpdateQueued = false;
+
+  /**
+   * Window updates are decided after the current socket chunk has been parsed: a FIN later in the same
+   * chunk means the peer sends nothing more, and an update then would only reach a stream the peer has
+   * already forgotten (Go logs "frame for missing stream").
+   */
   private maybeSendWindowUpdate(): void {
+    if (this.windowUpdateQueued) return;
+    this.windowUpdateQueued = true;
+    queueMicrotask(() => {
+      this.windowUpdateQueued = false;
+      this.sendWindowUpdateNow();
+    });
+  }
+
+  private sendWindowUpdateNow(): void {
     if (!this.handedOut || this.remoteFin || this.reset || this.removed || this.host.isShutdown()) return;
     const delta = this.maxWindow - this.recvQueued - this.incoming - this.recvWindow;
     if (delta < this.maxWindow / 2) return;
