@@ -42,6 +42,9 @@ test-integration: build
 test-interop: build interop-bin
 	$(NODE_TEST) $$(find dist/test/interop -name '*.test.js' | sort)
 
+bench: build interop-bin
+	node dist/test/bench/run.js --out dist/bench.json
+
 demo: build interop-bin
 	node dist/fixtures/demo/demo.js
 

@@ -8,24 +8,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
 import { BrokerTestClient, EchoClient, EchoService } from '../../src/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
-import { stats } from './launch';
+import { arg, type BenchResult, machineInfo, markdownTable, rows } from './common';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'brokertest-host-go');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'brokertest-plugin-go');
 const TS_PLUGIN = `${process.execPath} ${path.join(ROOT, 'dist', 'fixtures', 'brokertest', 'brokertest-plugin.js')}`;
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
 
 interface Sample {
   pluginServes: number[];
@@ -80,9 +74,7 @@ async function tsHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number)
   return sample;
 }
 
-async function main(): Promise<void> {
-  const rounds = Number(arg('rounds', '6'));
-  const perRound = Number(arg('per-round', '5'));
+export async function runBroker(rounds = Number(arg('rounds', '6')), perRound = Number(arg('per-round', '5'))): Promise<BenchResult> {
   for (const f of [GO_HOST, GO_PLUGIN]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make interop-bin`);
   const variants: Record<string, (mux: boolean, mtls: boolean) => Promise<Sample>> = {
     'Go host <-> Go plugin': async (m, t) => goHost(GO_PLUGIN, m, t, perRound),
@@ -104,18 +96,15 @@ async function main(): Promise<void> {
       }
     }
   }
-  const machine = `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}, ${execFileSync('go', ['version'], { encoding: 'utf8' }).trim()}`;
-  const table = Object.entries(results).map(([k, v]) => ({ variant: k, ...stats(v) }));
-  const out = arg('json', '');
-  if (out !== '') fs.writeFileSync(out, JSON.stringify({ machine, rounds, perRound, results: table, raw: results }, null, 2));
-  console.log(`broker sub-connection set-up + first RPC, ${rounds} rounds x ${perRound} after a warm-up round, variants alternated\n${machine}\n`);
-  console.log('| variant | n | min ms | median ms | p99 ms |\n| --- | --- | --- | --- | --- |');
-  for (const t of table) console.log(`| ${t.variant} | ${t.n} | ${t.min.toFixed(2)} | ${t.median.toFixed(2)} | ${t.p99.toFixed(2)} |`);
+  return { title: `B4 broker sub-connection set-up + first RPC (${rounds} rounds x ${perRound} after a warm-up round, variants alternated)`, rows: rows(results), raw: results };
 }
 
 if (require.main === module) {
-  main().catch((err: Error) => {
-    console.error(err.message);
-    process.exitCode = 1;
-  });
+  runBroker().then(
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r)}`),
+    (err: Error) => {
+      console.error(err.message);
+      process.exitCode = 1;
+    },
+  );
 }

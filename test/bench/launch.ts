@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { type GetResponse, KVClient } from '../../src/gen/examples/kv/kv';
+import { arg, type BenchResult, machineInfo, markdownTable, rows } from './common';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
@@ -18,11 +19,6 @@ const TS_PLUGIN = path.join(ROOT, 'bin', 'kv-plugin-ts');
 const GO_BENCH = path.join(ROOT, 'go-interop', 'bin', 'launch-bench-go');
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
 
 async function nodeFloor(): Promise<number> {
   const t0 = performance.now();
@@ -52,21 +48,7 @@ async function tsHost(plugin: string, autoMTLS: boolean, cwd: string): Promise<n
   return ms;
 }
 
-export interface Stats {
-  n: number;
-  min: number;
-  median: number;
-  p99: number;
-}
-
-export function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] as number;
-  return { n: s.length, min: s[0] as number, median: q(0.5), p99: q(0.99) };
-}
-
-async function main(): Promise<void> {
-  const rounds = Number(arg('rounds', '15'));
+export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<BenchResult> {
   const warmup = 2;
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-'));
   for (const f of [GO_PLUGIN, TS_PLUGIN, GO_BENCH]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
@@ -90,20 +72,15 @@ async function main(): Promise<void> {
     }
   }
   fs.rmSync(cwd, { recursive: true, force: true });
-  const cpu = os.cpus()[0]?.model ?? 'unknown';
-  const go = execFileSync('go', ['version'], { encoding: 'utf8' }).trim();
-  const machine = `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${go}`;
-  const table = Object.entries(results).map(([k, v]) => ({ variant: k, ...stats(v) }));
-  const out = arg('json', '');
-  if (out !== '') fs.writeFileSync(out, JSON.stringify({ machine, rounds, results: table, raw: results }, null, 2));
-  console.log(`launch to first RPC, ${rounds} rounds after ${warmup} warm-up, variants alternated\n${machine}\n`);
-  console.log('| variant | n | min ms | median ms | p99 ms |\n| --- | --- | --- | --- | --- |');
-  for (const t of table) console.log(`| ${t.variant} | ${t.n} | ${t.min.toFixed(1)} | ${t.median.toFixed(1)} | ${t.p99.toFixed(1)} |`);
+  return { title: `B1/B2 launch to first RPC (${rounds} rounds after ${warmup} warm-up, variants alternated)`, rows: rows(results), raw: results };
 }
 
 if (require.main === module) {
-  main().catch((err: Error) => {
-    console.error(err.message);
-    process.exitCode = 1;
-  });
+  runLaunch().then(
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r, 1)}`),
+    (err: Error) => {
+      console.error(err.message);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,0 +1,26 @@
+/**
+ * `make bench`: runs the benchmark suites, writes one JSON file (with the machine line) and prints
+ * Markdown tables. Benchmarks never run inside `make test`.
+ *   node dist/test/bench/run.js [--out dist/bench.json]
+ */
+import * as fs from 'node:fs';
+import { runBroker } from './broker';
+import { arg, machineInfo, markdownTable, type BenchResult } from './common';
+import { runLaunch } from './launch';
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const results: BenchResult[] = [];
+  results.push(await runLaunch());
+  results.push(await runBroker());
+  const out = arg('out', 'dist/bench.json');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
+  console.log(`${machine.line}\n`);
+  for (const r of results) console.log(`${markdownTable(r, r.title.startsWith('B1') ? 1 : 2)}\n`);
+  console.log(`JSON: ${out}`);
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exitCode = 1;
+});
