@@ -202,31 +202,14 @@ export class GrpcBroker {
     if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     if (this.#mux !== undefined) return this.#acceptMux(id, register, this.#mux);
     const listener = await this.#transport.listen();
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    let handle: BrokerServer;
     try {
-      register(server);
+      handle = this.#subServer(id, register, (inject) => listener.server.on('connection', inject), () => listener.close());
     } catch (err) {
       await listener.close();
       throw err;
     }
-    const injector = server.createConnectionInjector(this.#transport.serverCredentials());
-    listener.server.on('connection', (socket) => injector.injectConnection(socket));
     this.#log('id=%d accepted on %s %s', id, listener.network, listener.address);
-    let closing: Promise<void> | undefined;
-    const handle: BrokerServer = {
-      id,
-      server,
-      close: () =>
-        (closing ??= (async () => {
-          this.#servers.delete(handle);
-          injector.destroy();
-          server.forceShutdown();
-          await listener.close();
-          this.#log('id=%d server closed', id);
-        })()),
-      [Symbol.asyncDispose]: () => handle.close(),
-    };
-    this.#servers.add(handle);
     try {
       this.#send({ serviceId: id, network: listener.network, address: listener.address, knock: undefined });
       this.#log('id=%d conninfo sent', id);
@@ -238,11 +221,25 @@ export class GrpcBroker {
   }
 
   #acceptMux(id: number, register: (server: grpc.Server) => void, mux: MuxContext): BrokerServer {
+    const handle = this.#subServer(id, register, (inject) => mux.router.register(id, inject), async () => mux.router.unregister(id));
+    this.#log('id=%d accepted (multiplexed, waiting for knocks)', id);
+    return handle;
+  }
+
+  /**
+   * A brokered gRPC server: `register` adds its services, `attach` wires its source of connections
+   * (a listener, or knocked yamux streams) to grpc-js, `detach` undoes that on close.
+   */
+  #subServer(
+    id: number,
+    register: (server: grpc.Server) => void,
+    attach: (inject: (connection: Duplex) => void) => void,
+    detach: () => Promise<void>,
+  ): BrokerServer {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
     register(server);
     const injector = server.createConnectionInjector(this.#transport.serverCredentials());
-    mux.router.register(id, (stream) => injector.injectConnection(stream));
-    this.#log('id=%d accepted (multiplexed, waiting for knocks)', id);
+    attach((connection) => injector.injectConnection(connection));
     let closing: Promise<void> | undefined;
     const handle: BrokerServer = {
       id,
@@ -250,9 +247,9 @@ export class GrpcBroker {
       close: () =>
         (closing ??= (async () => {
           this.#servers.delete(handle);
-          mux.router.unregister(id);
           injector.destroy();
           server.forceShutdown();
+          await detach();
           this.#log('id=%d server closed', id);
         })()),
       [Symbol.asyncDispose]: () => handle.close(),

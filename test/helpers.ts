@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { KVClient } from '../src/gen/examples/kv/kv';
 
 /** Repository root (tests run from dist/test/...). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -67,18 +68,7 @@ export async function assertPidGone(pid: number, timeoutMs = 3000): Promise<void
 
 /** Live (non-zombie) processes whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(entry));
-    } catch {
-      // raced with exit
-    }
-  }
-  return out;
+  return liveProcesses().filter(([, , g]) => g === pgid).map(([pid]) => pid);
 }
 
 /** Polls until no live process is left in group `pgid`. */
@@ -99,20 +89,25 @@ export function listDir(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
-/** Children of this process (pids), from /proc. */
-export function childPids(): number[] {
-  const out: number[] = [];
+/** Live (non-zombie) processes as [pid, ppid, pgid] from /proc. */
+function liveProcesses(): Array<[number, number, number]> {
+  const out: Array<[number, number, number]> = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && fields[0] !== 'Z') out.push(Number(entry));
+      if (fields[0] !== 'Z') out.push([Number(entry), Number(fields[1]), Number(fields[2])]);
     } catch {
       // raced with exit
     }
   }
   return out;
+}
+
+/** Children of this process (pids). */
+export function childPids(): number[] {
+  return liveProcesses().filter(([, ppid]) => ppid === process.pid).map(([pid]) => pid);
 }
 
 export interface RunResult {
@@ -141,3 +136,11 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
 }
 
 export { execFile };
+
+/** Unary calls of the KV example's client, as promises. */
+export function kvPut(kv: KVClient, key: string, value: string): Promise<void> {
+  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
+}
+export function kvGet(kv: KVClient, key: string): Promise<string> {
+  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
+}

@@ -27,6 +27,7 @@
 import * as path from 'node:path';
 import { ConfigError, LooppError } from '../errors';
 import { formatHclogTimestamp } from '../hclog';
+import { encodeValue, errorMessage, safeString } from '../internal/json-value';
 
 /** zap's level names, least severe first. chainlink's "critical" is `dpanic`. */
 export type LoopPluginLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
@@ -71,7 +72,7 @@ export function formatLoopLogLine(entry: LoopLogEntry, options: LoopLogFormatOpt
   } catch (err) {
     // Only reachable with hostile input (a Proxy as entry, a throwing getter on fields...).
     return formatEntry(
-      { level: isLoopPluginLogLevel(entry?.level) ? entry.level : 'error', message: safeString(entry?.message), fields: { 'log-format-error': safeString(errMessage(err)) } },
+      { level: isLoopPluginLogLevel(entry?.level) ? entry.level : 'error', message: safeString(entry?.message), fields: { 'log-format-error': safeString(errorMessage(err)) } },
       {},
     );
   }
@@ -94,7 +95,7 @@ function formatEntry(entry: LoopLogEntry, options: LoopLogFormatOptions): string
       try {
         encoded = encodeValue(fields[key], [], 0) ?? 'null';
       } catch (err) {
-        encoded = JSON.stringify(`[unserializable: ${safeString(errMessage(err))}]`);
+        encoded = JSON.stringify(`[unserializable: ${safeString(errorMessage(err))}]`);
       }
       out += ',' + JSON.stringify(key) + ':' + encoded;
     }
@@ -103,89 +104,6 @@ function formatEntry(entry: LoopLogEntry, options: LoopLogFormatOptions): string
   return out + '}\n';
 }
 
-const MAX_DEPTH = 64;
-
-/** JSON text of `value`; `undefined` when it is omitted inside an object (like JSON.stringify). */
-function encodeValue(value: unknown, ancestors: object[], depth: number): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (Number.isFinite(value)) return JSON.stringify(value);
-      return JSON.stringify(Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf');
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'bigint':
-      return JSON.stringify(value.toString());
-    case 'symbol':
-      return JSON.stringify(value.toString());
-    case 'undefined':
-      return depth === 0 ? 'null' : undefined;
-    case 'function':
-      return depth === 0 ? JSON.stringify(`[Function ${value.name || 'anonymous'}]`) : undefined;
-    default:
-      break;
-  }
-  if (value === null) return 'null';
-  const obj = value as object;
-  if (ancestors.includes(obj)) return '"[Circular]"';
-  if (depth >= MAX_DEPTH) return '"[Too deep]"';
-  if (obj instanceof Error) return JSON.stringify(safeString(obj.message));
-  if (obj instanceof Date) return Number.isFinite(obj.getTime()) ? JSON.stringify(obj.toISOString()) : 'null';
-  if (obj instanceof Uint8Array) return JSON.stringify(Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64'));
-  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) return encodeValue(obj.valueOf(), ancestors, depth);
-
-  ancestors.push(obj);
-  try {
-    const toJSON = (obj as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
-      const replaced: unknown = toJSON.call(obj, '');
-      return replaced === obj ? encodeEntries(Object.entries(obj), ancestors, depth) : encodeValue(replaced, ancestors, depth + 1) ?? 'null';
-    }
-    if (Array.isArray(obj)) return encodeArray(obj, ancestors, depth);
-    if (obj instanceof Set) return encodeArray([...obj], ancestors, depth);
-    if (obj instanceof Map) {
-      const entries: [string, unknown][] = [];
-      for (const [k, v] of obj) entries.push([typeof k === 'string' ? k : safeString(k), v]);
-      return encodeEntries(entries, ancestors, depth);
-    }
-    if (ArrayBuffer.isView(obj)) return encodeArray(Array.from(obj as unknown as ArrayLike<unknown>), ancestors, depth);
-    return encodeEntries(Object.entries(obj), ancestors, depth);
-  } finally {
-    ancestors.pop();
-  }
-}
-
-function encodeArray(items: readonly unknown[], ancestors: object[], depth: number): string {
-  const parts: string[] = [];
-  for (const item of items) parts.push(encodeValue(item, ancestors, depth + 1) ?? 'null');
-  return '[' + parts.join(',') + ']';
-}
-
-function encodeEntries(entries: readonly [string, unknown][], ancestors: object[], depth: number): string {
-  const parts: string[] = [];
-  for (const [key, v] of entries) {
-    const encoded = encodeValue(v, ancestors, depth + 1);
-    if (encoded !== undefined) parts.push(JSON.stringify(key) + ':' + encoded);
-  }
-  return '{' + parts.join(',') + '}';
-}
-
-function safeString(value: unknown): string {
-  try {
-    return typeof value === 'string' ? value : String(value);
-  } catch {
-    return '[unprintable]';
-  }
-}
-
-function errMessage(err: unknown): unknown {
-  try {
-    return err instanceof Error ? err.message : err;
-  } catch {
-    return '[unprintable]';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Logger

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { DIAGNOSE_TEXT } from '../../src/handshake';
 import { HandshakeError, StartError, grpcPlugin, startPlugin, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { childPids, fixture, listDir, rmDir, sleep, tmpDir } from '../helpers';
+import { childPids, fixture, listDir, rmDir, sleep, tmpDir, kvGet, kvPut } from '../helpers';
 
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 type P = typeof plugins;
@@ -41,12 +41,6 @@ async function expectStartFailure(name: string, extra: Partial<StartPluginOption
   return err;
 }
 
-function put(kv: KVClient, key: string, value: string): Promise<void> {
-  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
-}
-function get(kv: KVClient, key: string): Promise<string> {
-  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
-}
 
 describe('start-up failures', () => {
   it('bad core version', async () => {
@@ -131,8 +125,8 @@ describe('scenarios that start', () => {
   it('padded certificate is accepted (tolerant decode)', async () => {
     await using p = await startPlugin(opts('padded-cert'));
     const kv = p.dispense('kv');
-    await put(kv, 'a', 'b');
-    assert.equal(await get(kv, 'a'), 'b');
+    await kvPut(kv, 'a', 'b');
+    assert.equal(await kvGet(kv, 'a'), 'b');
   });
 
   it('odd hclog JSON never crashes the host and is logged as text', async () => {

@@ -9,17 +9,11 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PluginError, grpcPlugin, reattachPlugin, startPlugin, StartError } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { assertGroupGone, binary, childPids, fixture, groupMembers, listDir, rmDir, tmpDir } from '../helpers';
+import { assertGroupGone, binary, childPids, fixture, groupMembers, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv_grpc: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 
-function put(kv: KVClient, key: string, value: string): Promise<void> {
-  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
-}
-function get(kv: KVClient, key: string): Promise<string> {
-  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
-}
 
 let work: string;
 let sockDir: string;
@@ -49,8 +43,8 @@ describe('TS host -> kv-plugin-ts', () => {
         if (transport === 'unix') assert.match(path.basename(p.address), /^plugin[0-9]+$/);
         else assert.match(p.address, /^127\.0\.0\.1:[0-9]+$/);
         const kv = p.dispense('kv_grpc');
-        await put(kv, `k-${transport}-${autoMTLS}`, 'value 1');
-        assert.equal(await get(kv, `k-${transport}-${autoMTLS}`), 'value 1');
+        await kvPut(kv, `k-${transport}-${autoMTLS}`, 'value 1');
+        assert.equal(await kvGet(kv, `k-${transport}-${autoMTLS}`), 'value 1');
         assert.equal(fs.readFileSync(path.join(work, `kv_k-${transport}-${autoMTLS}`), 'utf8'), 'value 1');
         await p.ping();
         const t0 = Date.now();
@@ -96,8 +90,8 @@ describe('TS host -> kv-plugin-ts', () => {
     assert.deepEqual(cfg, { Protocol: 'grpc', ProtocolVersion: 1, Addr: { Network: 'unix', String: first.address }, Pid: first.pid });
     const json = JSON.parse(JSON.stringify(cfg));
     const second = await reattachPlugin({ reattach: json, plugins });
-    await put(second.dispense('kv_grpc'), 'ra', 'via second');
-    assert.equal(await get(first.dispense('kv_grpc'), 'ra'), 'via second');
+    await kvPut(second.dispense('kv_grpc'), 'ra', 'via second');
+    assert.equal(await kvGet(first.dispense('kv_grpc'), 'ra'), 'via second');
     assert.deepEqual(second.reattachConfig(), json);
     await second.close();
     const exit = await first.exited;

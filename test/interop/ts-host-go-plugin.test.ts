@@ -8,18 +8,12 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { grpcPlugin, reattachPlugin, startPlugin, type PluginLogEntry } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { childPids, goBinary, listDir, rmDir, tmpDir } from '../helpers';
+import { childPids, goBinary, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 const SUFFIX = '\n\nWritten from plugin-go-grpc';
 
-function put(kv: KVClient, key: string, value: string): Promise<void> {
-  return new Promise((res, rej) => kv.put({ key, value: Buffer.from(value) }, (e) => (e ? rej(e) : res())));
-}
-function get(kv: KVClient, key: string): Promise<string> {
-  return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
-}
 
 let work: string;
 let sockDir: string;
@@ -40,8 +34,8 @@ describe('TS host -> Go KV plugin (go-plugin v1.8.0)', () => {
       assert.equal(p.network, 'unix');
       assert.equal(path.dirname(p.address), sockDir);
       const kv = p.dispense('kv');
-      await put(kv, `k${autoMTLS}`, 'from node');
-      assert.equal(await get(kv, `k${autoMTLS}`), `from node${SUFFIX}`);
+      await kvPut(kv, `k${autoMTLS}`, 'from node');
+      assert.equal(await kvGet(kv, `k${autoMTLS}`), `from node${SUFFIX}`);
       await p.ping();
       const exit = await p.close();
       assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
@@ -59,9 +53,9 @@ describe('TS host -> Go KV plugin (go-plugin v1.8.0)', () => {
 
   it('reattach to a running Go plugin works', async () => {
     const first = await startPlugin({ command: goBinary('kv-plugin-go'), cwd: work, handshake, plugins, autoMTLS: false, unixSocketDir: sockDir });
-    await put(first.dispense('kv'), 'shared', 'one');
+    await kvPut(first.dispense('kv'), 'shared', 'one');
     const second = await reattachPlugin({ reattach: JSON.parse(JSON.stringify(first.reattachConfig())), plugins });
-    assert.equal(await get(second.dispense('kv'), 'shared'), `one${SUFFIX}`);
+    assert.equal(await kvGet(second.dispense('kv'), 'shared'), `one${SUFFIX}`);
     await second.ping();
     await second.close();
     const exit = await first.exited;
