@@ -183,7 +183,7 @@ export interface ReportingPluginHandle {
 export interface MedianFactoryHandle extends LoopHostedService {
   readonly id: number;
   newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
-  name(): Promise<string>;
+  // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
   ready(): Promise<void>;
   healthReport(): Promise<Record<string, Error | null>>;
   close(): Promise<void>;
@@ -455,7 +455,6 @@ export class PluginMedianHost {
         plugins.add(handle);
         return handle;
       },
-      name: async () => (await call<{ name: string }>(service, 'name', empty)).name,
       ready: async () => {
         await call(service, 'ready', empty);
       },
