@@ -29,6 +29,15 @@ export { startMetricsServer, discoveryGroups } from './discovery';
 export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './discovery';
 export { PluginRelayerHost, relayerLoopPlugin, LoopServiceDefinition } from './relayer';
 export type { Keystore, NewRelayerOptions, RelayerHandle } from './relayer';
+export { PluginMedianHost, medianLoopPlugin } from './median';
+export type {
+  NewMedianFactoryOptions,
+  MedianFactoryHandle,
+  MedianProvider,
+  DataSource,
+  ErrorLog,
+  ReportingPluginHandle,
+} from './median';
 
 /**** Plugin side: server base ****/
 export { startServer, newStartedServer } from './server';
