@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
 import { BrokerTestClient, EchoClient, EchoService } from '../../src/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
-import { arg, type BenchResult, machineInfo, markdownTable, rows } from './common';
+import { arg, type BenchResult, machineInfo, markdownTable, ratio, rows } from './common';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'brokertest-host-go');
@@ -96,7 +96,17 @@ export async function runBroker(rounds = Number(arg('rounds', '6')), perRound = 
       }
     }
   }
-  return { title: `B4 broker sub-connection set-up + first RPC (${rounds} rounds x ${perRound} after a warm-up round, variants alternated)`, rows: rows(results), raw: results };
+  const result: BenchResult = {
+    title: `B4 broker sub-connection set-up + first RPC (${rounds} rounds x ${perRound} after a warm-up round, variants alternated)`,
+    rows: rows(results),
+    raw: results,
+    ratios: [],
+  };
+  for (const mode of ['classic plain', 'classic AutoMTLS', 'mux plain', 'mux AutoMTLS'])
+    for (const dir of ['plugin serves', 'host serves'])
+      for (const pair of ['TS host <-> Go plugin', 'Go host <-> TS plugin'])
+        result.ratios?.push(ratio(result, `${pair}, ${mode}, ${dir}`, `Go host <-> Go plugin, ${mode}, ${dir}`, '<=1.5'));
+  return result;
 }
 
 if (require.main === module) {

@@ -13,10 +13,52 @@ export interface BenchRow extends Stats {
   variant: string;
 }
 
+export interface Ratio {
+  /** e.g. "TS host -> Go plugin / Go host -> Go plugin" */
+  label: string;
+  value: number;
+  /** the issue's target, e.g. "<= 1.10" */
+  target?: string;
+  met?: boolean;
+}
+
 export interface BenchResult {
   title: string;
   rows: BenchRow[];
   raw: Record<string, number[]>;
+  /** unit of the numbers (default "ms"; "" when the variant names carry it) */
+  unit?: string;
+  /** ratios of medians (or differences, when the label says so) */
+  ratios?: Ratio[];
+}
+
+export function median(r: BenchResult, variant: string): number {
+  const row = r.rows.find((x) => x.variant === variant);
+  if (!row) throw new Error(`no variant ${variant} in ${r.title}`);
+  return row.median;
+}
+
+/** Difference of the medians of two variants (a - b, in the result's unit), checked against `<= x`. */
+export function difference(r: BenchResult, a: string, b: string, target?: string): Ratio {
+  const value = median(r, a) - median(r, b);
+  const out: Ratio = { label: `${a} minus ${b} (difference, not a ratio)`, value };
+  if (target) {
+    out.target = target;
+    out.met = value <= Number(target.slice(2));
+  }
+  return out;
+}
+
+/** Ratio of the medians of two variants, checked against `<= x` or `>= x` when a target is given. */
+export function ratio(r: BenchResult, a: string, b: string, target?: string): Ratio {
+  const value = median(r, a) / median(r, b);
+  const out: Ratio = { label: `${a} / ${b}`, value };
+  if (target) {
+    const t = Number(target.slice(2));
+    out.target = target;
+    out.met = target.startsWith('<=') ? value <= t : value >= t;
+  }
+  return out;
 }
 
 export function stats(xs: number[]): Stats {
@@ -42,8 +84,13 @@ export function machineInfo(): { cpu: string; cores: number; node: string; go: s
 }
 
 export function markdownTable(r: BenchResult, digits = 2): string {
-  const lines = [`**${r.title}**`, '', '| variant | n | min ms | median ms | p99 ms |', '| --- | --- | --- | --- | --- |'];
+  const u = r.unit === undefined ? ' ms' : r.unit ? ` ${r.unit}` : '';
+  const lines = [`**${r.title}**`, '', `| variant | n | min${u} | median${u} | p99${u} |`, '| --- | --- | --- | --- | --- |'];
   for (const t of r.rows) lines.push(`| ${t.variant} | ${t.n} | ${t.min.toFixed(digits)} | ${t.median.toFixed(digits)} | ${t.p99.toFixed(digits)} |`);
+  if (r.ratios?.length) {
+    lines.push('', '| ratio of medians | value | target |', '| --- | --- | --- |');
+    for (const x of r.ratios) lines.push(`| ${x.label} | ${x.value.toFixed(2)} | ${x.target ? `${x.target} ${x.met ? 'met' : 'missed'}` : ''} |`);
+  }
   return lines.join('\n');
 }
 

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { type GetResponse, KVClient } from '../../src/gen/examples/kv/kv';
-import { arg, type BenchResult, machineInfo, markdownTable, rows } from './common';
+import { arg, type BenchResult, difference, machineInfo, markdownTable, ratio, rows } from './common';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
@@ -72,7 +72,20 @@ export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<B
     }
   }
   fs.rmSync(cwd, { recursive: true, force: true });
-  return { title: `B1/B2 launch to first RPC (${rounds} rounds after ${warmup} warm-up, variants alternated)`, rows: rows(results), raw: results };
+  const result: BenchResult = {
+    title: `B1/B2 launch to first RPC (${rounds} rounds after ${warmup} warm-up, variants alternated)`,
+    rows: rows(results),
+    raw: results,
+  };
+  result.ratios = [
+    ratio(result, 'TS host -> Go plugin (plain)', 'Go host -> Go plugin (plain)', '<=1.1'),
+    ratio(result, 'TS host -> Go plugin (AutoMTLS)', 'Go host -> Go plugin (AutoMTLS)', '<=1.1'),
+    difference(result, 'Go host -> TS plugin (plain)', 'node -e 0', '<=60'),
+    difference(result, 'Go host -> TS plugin (AutoMTLS)', 'node -e 0', '<=75'),
+    difference(result, 'TS host -> TS plugin (plain)', 'node -e 0', '<=60'),
+    difference(result, 'TS host -> TS plugin (AutoMTLS)', 'node -e 0', '<=75'),
+  ];
+  return result;
 }
 
 if (require.main === module) {

@@ -7,16 +7,22 @@ import * as fs from 'node:fs';
 import { runBroker } from './broker';
 import { arg, machineInfo, markdownTable, type BenchResult } from './common';
 import { runLaunch } from './launch';
+import { runRpc } from './rpc';
+import { runScale } from './scale';
+import { runStdio } from './stdio';
 
 async function main(): Promise<void> {
   const machine = machineInfo();
   const results: BenchResult[] = [];
   results.push(await runLaunch());
+  results.push(await runRpc());
   results.push(await runBroker());
+  results.push(await runStdio());
+  results.push(await runScale());
   const out = arg('out', 'dist/bench.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
   console.log(`${machine.line}\n`);
-  for (const r of results) console.log(`${markdownTable(r, r.title.startsWith('B1') ? 1 : 2)}\n`);
+  for (const r of results) console.log(`${markdownTable(r, r.title.startsWith('B1') || r.title.startsWith('B5') ? 1 : 2)}\n`);
   console.log(`JSON: ${out}`);
 }
 

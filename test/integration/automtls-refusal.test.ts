@@ -11,17 +11,19 @@ import { parseHandshakeLine } from '../../src/handshake';
 import { derToPem, generateCertificate, type CertificateBundle } from '../../src/mtls/cert';
 import { channelCredentials } from '../../src/mtls/credentials';
 import { grpcTarget } from '../../src/transport';
-import { fixture } from '../helpers';
+import { fixture, rmDir, tmpDir } from '../helpers';
 
 let child: ChildProcess;
 let host: CertificateBundle;
 let pluginPem: string;
 let target: string;
+let sockDir: string;
 
 before(async () => {
+  sockDir = tmpDir('loopp-refusal-');
   host = generateCertificate();
   child = spawn(process.execPath, [fixture('kv-memory')], {
-    env: { ...process.env, BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_CLIENT_CERT: host.certPem },
+    env: { ...process.env, BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_CLIENT_CERT: host.certPem, PLUGIN_UNIX_SOCKET_DIR: sockDir },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const line = await new Promise<string>((resolve) => {
@@ -36,8 +38,10 @@ before(async () => {
   pluginPem = derToPem(hs.serverCert);
   target = grpcTarget(hs.network, hs.address);
 });
-after(() => {
+after(async () => {
   child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  rmDir(sockDir);
 });
 
 function check(creds: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Promise<grpc.ServiceError | null> {

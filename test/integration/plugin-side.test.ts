@@ -176,7 +176,8 @@ describe('servePlugin, launched by hand', () => {
 describe('host process exit', () => {
   it('a host that exits without closing its plugins takes them down (Go plugin)', async () => {
     const host = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js'), goBinary('kv-plugin-go')], {
-      env: { ...process.env, HOST_MODE: 'exit' },
+      // The killed Go plugin cannot remove its socket: keep it in the test's directory.
+      env: { ...process.env, HOST_MODE: 'exit', TMPDIR: sockDir },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -80,7 +80,11 @@ describe('TS host -> chainlink-common driver -cmd=relayer', () => {
 
 describe('chainlink-common host (loop.NewRelayerService) -> relayer-loop-ts', () => {
   it('gets the chain status and scrapes /metrics on the assigned Prometheus port', async () => {
-    const r = await run(goBinary('loop-host-go'), ['-cmd', binary('relayer-loop-ts'), '-scrape', '-timeout', '30s'], { timeoutMs: 60_000 });
+    // chainlink's host SIGKILLs the plugin after its own Close (go-plugin's "error closing client during
+    // Kill" path), so the plugin's socket goes to a directory of the test's.
+    const sockDir = tmpDir('loopp-gohost-relayer-');
+    const r = await run(goBinary('loop-host-go'), ['-cmd', binary('relayer-loop-ts'), '-scrape', '-timeout', '30s', '-env', `TMPDIR=${sockDir}`], { timeoutMs: 60_000 });
+    rmDir(sockDir);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
       prometheusPort: number;

@@ -1,0 +1,75 @@
+/**
+ * The benchmark programs work (not their numbers: benchmarks are never assertions here): the Go hosts
+ * rpc-bench-go, stdio-bench-go, scale-bench-go and the TS host dist/test/bench/host-ts.js, each against
+ * a Go and the TS plugin with tiny counts; stdio bytes arrive in full; and the bundled, code-cached
+ * bin/kv-plugin-ts serves as the plain build does.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { binary, fixture, goBinary, ROOT, tmpDir } from '../helpers';
+
+const TS_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'host-ts.js');
+
+function goHost(name: string, args: string[], cwd: string): Record<string, unknown> {
+  return JSON.parse(execFileSync(goBinary(name), args, { cwd, encoding: 'utf8', timeout: 60_000 })) as Record<string, unknown>;
+}
+
+function tsHost(mode: string, args: string[], cwd: string): Record<string, unknown> {
+  return JSON.parse(execFileSync(process.execPath, [TS_HOST, mode, ...args], { cwd, encoding: 'utf8', timeout: 60_000 })) as Record<string, unknown>;
+}
+
+describe('benchmark programs', () => {
+  const plugins = (): Record<string, string[]> => ({ go: [goBinary('kv-plugin-go')], ts: [binary('kv-plugin-ts')] });
+  const stdioPlugins = (): Record<string, string[]> => ({ go: [goBinary('stdio-plugin-go')], ts: [process.execPath, fixture('stdio-bench')] });
+
+  for (const side of ['go', 'ts'] as const) {
+    it(`rpc: ${side} host against the Go and TS KV plugins`, () => {
+      const cwd = tmpDir();
+      try {
+        for (const plugin of Object.values(plugins())) {
+          const flags = ['--seq', '20', '--inflight', '4', '--calls', '40', '--warmup', '5'];
+          const out = side === 'go' ? goHost('rpc-bench-go', [...flags, ...plugin], cwd) : tsHost('rpc', [...flags, ...plugin], cwd);
+          assert.equal((out.seqMs as number[]).length, 20);
+          assert.ok((out.seqPerSec as number) > 0 && (out.concPerSec as number) > 0);
+          assert.equal(out.inflight, 4);
+        }
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+
+    it(`stdio: ${side} host receives every byte from the Go and TS stdio plugins`, () => {
+      const cwd = tmpDir();
+      try {
+        for (const plugin of Object.values(stdioPlugins())) {
+          const flags = ['--n', '2', '--bytes', '300000'];
+          const out = side === 'go' ? goHost('stdio-bench-go', [...flags, ...plugin], cwd) : tsHost('stdio', [...flags, ...plugin], cwd);
+          assert.equal((out.ms as number[]).length, 2);
+          assert.equal(out.bytes, 300000);
+        }
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+
+    it(`scale: ${side} host launches 5 Go plugins at once`, () => {
+      const cwd = tmpDir();
+      try {
+        const out = side === 'go' ? goHost('scale-bench-go', ['-n', '5', goBinary('kv-plugin-go')], cwd) : tsHost('scale', ['--n', '5', goBinary('kv-plugin-go')], cwd);
+        assert.equal(out.n, 5);
+        assert.ok((out.wallMs as number) > 0 && (out.rssAfterKB as number) > 0);
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('bin/kv-plugin-ts runs the esbuild bundle with a V8 code cache built by make-bins', () => {
+    const launcher = fs.readFileSync(binary('kv-plugin-ts'), 'utf8');
+    assert.match(launcher, /dist\/bundle\/kv-plugin-ts\.js/);
+    assert.ok(fs.statSync(path.join(ROOT, 'dist', 'bundle', 'kv-plugin-ts.cache')).size > 0);
+  });
+});
