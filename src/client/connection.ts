@@ -12,7 +12,8 @@ import { StartError, messageOf } from '../errors';
 import { HealthClient } from '../gen/grpc/health/v1/health';
 import { GRPCBrokerClient } from '../gen/plugin/grpc_broker';
 import { GRPCControllerClient } from '../gen/plugin/grpc_controller';
-import { GRPCStdioClient, type StdioData, StdioData_Channel } from '../gen/plugin/grpc_stdio';
+import { GRPCStdioClient, GRPCStdioService, type StdioData, StdioData_Channel } from '../gen/plugin/grpc_stdio';
+import { decodeStdioData } from '../internal/stdio-wire';
 import type { Network } from '../handshake';
 import { createBridge, type Bridge } from '../mux/bridge';
 import { MuxRouter } from '../mux/router';
@@ -55,6 +56,10 @@ const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': -1,
   // A fresh channel per plugin: never share subchannels across clients of different plugins.
   'grpc.use_local_subchannel_pool': 1,
+  // HTTP/2 receive window (stream and connection). Node's default of 64 KiB makes a fast sender (the
+  // plugin's stdio stream, large replies) wait a round trip for every WINDOW_UPDATE; grpc-go's host
+  // grows its windows by BDP estimation up to 16 MiB.
+  'grpc-node.flow_control_window': 16 * 1024 * 1024,
 };
 
 /** The raw connection go-plugin's host makes eagerly in multiplexed mode. */
@@ -131,7 +136,13 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
   broker.attach(brokerCall);
 
   const stdioClient = new GRPCStdioClient(target, credentials, clientOptions);
-  const stdioCall = stdioClient.streamStdio({});
+  // The generated method, with a decoder that does not copy each chunk's data out of its frame.
+  const stdioCall: grpc.ClientReadableStream<StdioData> = stdioClient.makeServerStreamRequest(
+    GRPCStdioService.streamStdio.path,
+    GRPCStdioService.streamStdio.requestSerialize,
+    decodeStdioData,
+    {},
+  );
   stdioCall.on('data', (d: StdioData) => {
     const sink = d.channel === StdioData_Channel.STDOUT ? o.syncStdout : d.channel === StdioData_Channel.STDERR ? o.syncStderr : undefined;
     if (sink === undefined) {

@@ -8,9 +8,27 @@ import type * as grpc from '@grpc/grpc-js';
 import { STDIO_CHUNK_BYTES } from '../constants';
 import type { Log } from '../debug';
 import type { Empty } from '../gen/google/protobuf/empty';
-import { GRPCStdioService, type StdioData, StdioData_Channel } from '../gen/plugin/grpc_stdio';
+import { GRPCStdioService, StdioData, StdioData_Channel } from '../gen/plugin/grpc_stdio';
+import { encodeStdioData } from '../internal/stdio-wire';
 
 type WriteFn = typeof process.stdout.write;
+
+/** A queued chunk, already encoded: the stream's serializer passes it through. */
+interface Encoded {
+  wire: Buffer;
+  /** Payload bytes (for the queue bound and the dropped count). */
+  n: number;
+}
+
+/** GRPCStdio with a serializer that passes pre-encoded chunks through (same bytes on the wire). */
+const FAST_STDIO_SERVICE = {
+  ...GRPCStdioService,
+  streamStdio: {
+    ...GRPCStdioService.streamStdio,
+    responseSerialize: (value: StdioData | Encoded): Buffer =>
+      'wire' in value ? value.wire : Buffer.from(StdioData.encode(value).finish()),
+  },
+} as typeof GRPCStdioService;
 
 export interface StdioForwarderOptions {
   maxQueuedBytes?: number;
@@ -18,7 +36,9 @@ export interface StdioForwarderOptions {
 }
 
 export class StdioForwarder {
-  #queue: StdioData[] = [];
+  // A FIFO as an array plus a head index (Array#shift is O(n) on large queues).
+  #queue: Encoded[] = [];
+  #head = 0;
   #queuedBytes = 0;
   #dropped = 0;
   #maxQueuedBytes: number;
@@ -62,8 +82,9 @@ export class StdioForwarder {
     return ((chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
       const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
       const encoding = typeof encodingOrCb === 'string' ? (encodingOrCb as BufferEncoding) : 'utf8';
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk as Uint8Array);
-      this.push(channel, buf);
+      // Each piece is encoded (copied) at once, so the caller may reuse its buffer, as with a real stream.
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
+      this.#enqueue(channel, buf);
       if (typeof callback === 'function') queueMicrotask(() => (callback as (e?: Error | null) => void)(null));
       return true;
     }) as WriteFn;
@@ -71,26 +92,44 @@ export class StdioForwarder {
 
   /** Queues `data` for the host (also usable directly by plugins that want explicit stdio). */
   push(channel: StdioData_Channel, data: Buffer): void {
+    this.#enqueue(channel, data);
+  }
+
+  #enqueue(channel: StdioData_Channel, data: Uint8Array): void {
+    const q = this.#queue;
     for (let off = 0; off < data.length; off += STDIO_CHUNK_BYTES) {
-      const piece = data.subarray(off, Math.min(off + STDIO_CHUNK_BYTES, data.length));
-      this.#queue.push({ channel, data: Buffer.from(piece) });
-      this.#queuedBytes += piece.length;
+      const end = Math.min(off + STDIO_CHUNK_BYTES, data.length);
+      q.push({ wire: encodeStdioData(channel, data, off, end), n: end - off });
+      this.#queuedBytes += end - off;
     }
-    while (this.#queuedBytes > this.#maxQueuedBytes && this.#queue.length > 0) {
-      const dropped = this.#queue.shift() as StdioData;
-      this.#queuedBytes -= dropped.data.length;
-      this.#dropped += dropped.data.length;
+    while (this.#queuedBytes > this.#maxQueuedBytes && this.#head < q.length) {
+      const dropped = q[this.#head++] as Encoded;
+      this.#queuedBytes -= dropped.n;
+      this.#dropped += dropped.n;
     }
+    this.#compact();
     this.#flush();
+  }
+
+  #compact(): void {
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #flush(): void {
     const call = this.#call;
     if (call === undefined || this.#waitingDrain) return;
-    while (this.#queue.length > 0) {
-      const item = this.#queue.shift() as StdioData;
-      this.#queuedBytes -= item.data.length;
-      if (!call.write(item)) {
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const item = q[this.#head++] as Encoded;
+      this.#queuedBytes -= item.n;
+      if (!call.write(item as unknown as StdioData)) {
+        this.#compact();
         this.#waitingDrain = true;
         call.once('drain', () => {
           this.#waitingDrain = false;
@@ -99,10 +138,11 @@ export class StdioForwarder {
         return;
       }
     }
+    this.#compact();
   }
 
   addTo(server: grpc.Server): void {
-    server.addService(GRPCStdioService, {
+    server.addService(FAST_STDIO_SERVICE, {
       streamStdio: (call: grpc.ServerWritableStream<Empty, StdioData>) => {
         if (this.#call !== undefined) {
           // go-plugin's stream is meant to be opened once; a second caller gets nothing replayed.
