@@ -98,6 +98,8 @@ export class GrpcBroker {
   #closed = false;
   #streamEnded = false;
   #mux: MuxContext | undefined;
+  /** Messages sent before the StartStream stream was attached. */
+  #unsent: ConnInfo[] = [];
 
   constructor(options: GrpcBrokerOptions) {
     this.side = options.side;
@@ -116,7 +118,8 @@ export class GrpcBroker {
   attach(stream: BrokerStream): void {
     if (this.#stream !== undefined) throw new BrokerError('ERR_LOOPP_BROKER', 'broker stream already attached');
     this.#stream = stream;
-    this.#log('stream attached');
+    this.#log('stream attached (%d queued messages)', this.#unsent.length);
+    for (const m of this.#unsent.splice(0)) stream.write(m);
     stream.on('data', (m: ConnInfo) => this.#receive(m));
     const ended = (why: string) => {
       if (this.#streamEnded) return;
@@ -188,10 +191,13 @@ export class GrpcBroker {
   }
 
   #send(m: ConnInfo): void {
-    if (this.#stream === undefined || this.#streamEnded) {
+    if (this.#closed || this.#streamEnded) {
       throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker stream is not open', { id: m.serviceId });
     }
-    this.#stream.write(m);
+    // A plugin can be asked to use the broker (an app RPC) before the host's StartStream call has
+    // reached it; like Go's broker, hold the messages until the stream is there.
+    if (this.#stream === undefined) this.#unsent.push(m);
+    else this.#stream.write(m);
   }
 
   /**
@@ -387,6 +393,7 @@ export class GrpcBroker {
     if (this.#closed) return;
     this.#closed = true;
     this.#log('closing (%d served ids)', this.#servers.size);
+    this.#unsent = [];
     this.#failDials(new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed'));
     for (const slot of this.#slots.values()) clearTimeout(slot.janitor);
     this.#slots.clear();
