@@ -27,7 +27,8 @@ export { classifyLoopLog, createLoopRelogger } from './relog';
 export type { LoopLogLevel, LoopLogRecord, LoopLogger } from './relog';
 export { startMetricsServer, discoveryGroups } from './discovery';
 export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './discovery';
-export { PluginRelayerHost, relayerLoopPlugin, LoopServiceDefinition } from './relayer';
+export { PluginRelayerHost, relayerLoopPlugin } from './relayer';
+export { LoopServiceDefinition } from './rpc';
 export type { Keystore, NewRelayerOptions, RelayerHandle } from './relayer';
 export { PluginMedianHost, medianLoopPlugin } from './median';
 export type {

@@ -11,8 +11,7 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { BrokerServer, GrpcBroker } from '../broker';
-import { Empty } from '../gen/google/protobuf/empty';
+import type { GrpcBroker } from '../broker';
 import { Timestamp } from '../gen/google/protobuf/timestamp';
 import { ContractReaderService, type GetLatestValueReply, type GetLatestValueRequest } from '../gen/loop/contract_reader';
 import {
@@ -55,13 +54,12 @@ import {
   ReportingPluginService,
 } from '../gen/loop/reporting';
 import { grpcPlugin, type GrpcPlugin, type PluginClientContext } from '../plugin';
-import { LoopServiceDefinition } from './relayer';
+import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from './rpc';
 import type { LoopHostedService } from './service';
 import { type CborValue, decodeVersioned, encodeVersioned } from './versioned-bytes';
 
 export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
 
-type MaybePromise<T> = T | Promise<T>;
 
 /** median.DataSource: the value observed for a report timestamp. */
 export interface DataSource {
@@ -192,32 +190,6 @@ export interface MedianFactoryHandle extends LoopHostedService {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
-function call<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal): Promise<Res> {
-  const fn = (client as unknown as Record<string, Unary<unknown, Res>>)[key] as Unary<unknown, Res>;
-  return new Promise((resolve, reject) => {
-    const c = fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (e) reject(e);
-      else resolve(r);
-    });
-    const onAbort = () => c.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** A server handler from an async function; a thrown error becomes status UNKNOWN with its message. */
-function unary<Req, Res>(fn: (req: Req) => MaybePromise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (c, cb) => {
-    Promise.resolve()
-      .then(() => fn(c.request))
-      .then(
-        (r) => cb(null, r),
-        (e: unknown) => cb({ code: grpc.status.UNKNOWN, details: e instanceof Error ? e.message : String(e) }),
-      );
-  };
-}
-
 /** big.Int <-> loop.BigInt (sign plus big-endian magnitude). */
 export function bigToPb(v: bigint): PbBigInt {
   const negative = v < 0n;
@@ -235,24 +207,8 @@ export function bigFromPb(b: PbBigInt | undefined): bigint {
   return b.negative ? -m : m;
 }
 
-const bytesCodec = <T>(enc: { encode(m: T): { finish(): Uint8Array } }, dec: { decode(b: Uint8Array): T }) => ({
-  serialize: (v: T): Buffer => Buffer.from(enc.encode(v).finish()),
-  deserialize: (b: Buffer): T => dec.decode(b),
-});
-
-/** loop.ReportingPlugin with its Close method (left out of the generated definition; see relayer.ts). */
-export const ReportingPluginDefinition = {
-  ...ReportingPluginService,
-  closePlugin: {
-    path: '/loop.ReportingPlugin/Close',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: bytesCodec(Empty, Empty).serialize,
-    requestDeserialize: bytesCodec(Empty, Empty).deserialize,
-    responseSerialize: bytesCodec(Empty, Empty).serialize,
-    responseDeserialize: bytesCodec(Empty, Empty).deserialize,
-  },
-} as const;
+/** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
+export const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 
 /**
  * LatestTransmissionDetails' reply with a nanosecond-precise timestamp: the generated code maps
@@ -387,20 +343,14 @@ export class PluginMedianHost {
 
   /** Serves the host dependencies, calls NewMedianFactory, and connects to the factory it returns. */
   async newMedianFactory(o: NewMedianFactoryOptions): Promise<MedianFactoryHandle> {
-    const served: BrokerServer[] = [];
-    const serve = async (register: (s: grpc.Server) => void) => {
-      const id = this.#broker.nextId();
-      served.push(await this.#broker.acceptAndServe(id, register));
-      return id;
-    };
-    const release = () => Promise.all(served.map((s) => s.close()));
+    const deps = servedDependencies(this.#broker);
     let reply: NewMedianFactoryReply;
     try {
-      const dataSourceID = await serve((s) => serveDataSource(s, o.dataSource));
-      const juelsPerFeeCoinDataSourceID = await serve((s) => serveDataSource(s, o.juelsPerFeeCoinDataSource));
-      const gasPriceSubunitsDataSourceID = await serve((s) => serveDataSource(s, o.gasPriceSubunitsDataSource));
-      const medianProviderID = await serve((s) => serveMedianProvider(s, o.provider));
-      const errorLogID = await serve((s) => serveErrorLog(s, o.errorLog));
+      const dataSourceID = await deps.serve((s) => serveDataSource(s, o.dataSource));
+      const juelsPerFeeCoinDataSourceID = await deps.serve((s) => serveDataSource(s, o.juelsPerFeeCoinDataSource));
+      const gasPriceSubunitsDataSourceID = await deps.serve((s) => serveDataSource(s, o.gasPriceSubunitsDataSource));
+      const medianProviderID = await deps.serve((s) => serveMedianProvider(s, o.provider));
+      const errorLogID = await deps.serve((s) => serveErrorLog(s, o.errorLog));
       const req: NewMedianFactoryRequest = {
         medianProviderID,
         contractID: o.contractID,
@@ -412,15 +362,14 @@ export class PluginMedianHost {
       };
       reply = await call<NewMedianFactoryReply>(this.#client, 'newMedianFactory', req, o.signal);
     } catch (err) {
-      await release();
+      await deps.release();
       throw new Error(`failed to create median factory: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const broker = this.#broker;
     const channel = await broker.dial(reply.reportingPluginFactoryID, { signal: o.signal });
     const opts = { channelOverride: channel };
     const factory = new ReportingPluginFactoryClient('unused', grpc.credentials.createInsecure(), opts);
-    const Svc = grpc.makeGenericClientConstructor(LoopServiceDefinition as unknown as grpc.ServiceDefinition, 'loop.Service');
-    const service = new Svc('unused', grpc.credentials.createInsecure(), opts);
+    const service = loopServiceClient(channel);
     const plugins = new Set<ReportingPluginHandle>();
     const empty = {};
     return {
@@ -458,15 +407,12 @@ export class PluginMedianHost {
       ready: async () => {
         await call(service, 'ready', empty);
       },
-      healthReport: async () => {
-        const r = await call<{ healthReport: Record<string, string> }>(service, 'healthReport', empty);
-        return Object.fromEntries(Object.entries(r.healthReport).map(([k, v]) => [k, v === '' ? null : new Error(v)]));
-      },
+      healthReport: () => remoteHealthReport(service),
       close: async () => {
         await Promise.all([...plugins].map((p) => p.close().catch(() => {})));
         await call(service, 'closeService', empty).catch(() => {});
         channel.close();
-        await release();
+        await deps.release();
       },
     };
   }

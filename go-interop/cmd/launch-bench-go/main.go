@@ -20,15 +20,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
-	"loopp/go-interop/common/kv"
+	"loopp/go-interop/internal/benchhost"
 )
 
 func main() {
@@ -56,13 +53,10 @@ func run() error {
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
 	}
-	level := hclog.Warn
-	if s := os.Getenv("LAUNCH_BENCH_LOG_LEVEL"); s != "" {
-		if level = hclog.LevelFromString(s); level == hclog.NoLevel {
-			return fmt.Errorf("invalid LAUNCH_BENCH_LOG_LEVEL %q", s)
-		}
+	logger, err := benchhost.Logger("launch-bench-go", "LAUNCH_BENCH_LOG_LEVEL")
+	if err != nil {
+		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "launch-bench-go", Output: os.Stderr, Level: level})
 
 	ms := make([]float64, 0, *n)
 	for i := range *n {
@@ -77,27 +71,14 @@ func run() error {
 
 func once(argv []string, autoMTLS bool, logger hclog.Logger) (time.Duration, error) {
 	t0 := time.Now()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  kv.Handshake,
-		Plugins:          plugin.PluginSet{"kv": &kv.Plugin{}},
-		Cmd:              exec.Command(argv[0], argv[1:]...),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         autoMTLS,
-		Logger:           logger,
-	})
+	client := plugin.NewClient(benchhost.KVClientConfig(argv, autoMTLS, logger))
 	defer client.Kill()
-	rpcClient, err := client.Client()
+	store, err := benchhost.DispenseKV(client)
 	if err != nil {
 		return 0, err
 	}
-	raw, err := rpcClient.Dispense("kv")
-	if err != nil {
+	if err := benchhost.FirstGet(store); err != nil {
 		return 0, err
-	}
-	if _, err := raw.(kv.KV).Get("bench"); err != nil {
-		if s, ok := status.FromError(err); !ok || s.Code() != codes.Unknown && s.Code() != codes.NotFound {
-			return 0, fmt.Errorf("get: %w", err)
-		}
 	}
 	return time.Since(t0), nil
 }

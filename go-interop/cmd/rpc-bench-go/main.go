@@ -20,15 +20,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"loopp/go-interop/common/kv"
+	"loopp/go-interop/internal/benchhost"
 )
 
 func main() {
@@ -54,29 +52,16 @@ func run() error {
 	if *seq < 1 || *inflight < 1 || *calls < *inflight {
 		return errors.New("-seq and -inflight must be >= 1, -calls >= -inflight")
 	}
-	level := hclog.Warn
-	if s := os.Getenv("RPC_BENCH_LOG_LEVEL"); s != "" {
-		level = hclog.LevelFromString(s)
+	logger, err := benchhost.Logger("rpc-bench-go", "RPC_BENCH_LOG_LEVEL")
+	if err != nil {
+		return err
 	}
-	argv := flag.Args()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  kv.Handshake,
-		Plugins:          plugin.PluginSet{"kv": &kv.Plugin{}},
-		Cmd:              exec.Command(argv[0], argv[1:]...),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         *autoMTLS,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "rpc-bench-go", Output: os.Stderr, Level: level}),
-	})
+	client := plugin.NewClient(benchhost.KVClientConfig(flag.Args(), *autoMTLS, logger))
 	defer client.Kill()
-	rpcClient, err := client.Client()
+	store, err := benchhost.DispenseKV(client)
 	if err != nil {
 		return err
 	}
-	raw, err := rpcClient.Dispense("kv")
-	if err != nil {
-		return err
-	}
-	store := raw.(kv.KV)
 	if err := store.Put("bench", bytes.Repeat([]byte("v"), 64)); err != nil {
 		return fmt.Errorf("put: %w", err)
 	}

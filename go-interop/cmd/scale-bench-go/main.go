@@ -21,7 +21,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,10 +28,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
-	"loopp/go-interop/common/kv"
+	"loopp/go-interop/internal/benchhost"
 )
 
 func main() {
@@ -81,30 +78,13 @@ func run() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := plugin.NewClient(&plugin.ClientConfig{
-				HandshakeConfig:  kv.Handshake,
-				Plugins:          plugin.PluginSet{"kv": &kv.Plugin{}},
-				Cmd:              exec.Command(argv[0], argv[1:]...),
-				AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-				AutoMTLS:         *autoMTLS,
-				Logger:           logger,
-			})
+			c := plugin.NewClient(benchhost.KVClientConfig(argv, *autoMTLS, logger))
 			clients[i] = c
-			rpc, err := c.Client()
-			if err != nil {
-				errs[i] = err
-				return
+			store, err := benchhost.DispenseKV(c)
+			if err == nil {
+				err = benchhost.FirstGet(store)
 			}
-			raw, err := rpc.Dispense("kv")
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if _, err := raw.(kv.KV).Get("bench"); err != nil {
-				if s, ok := status.FromError(err); !ok || s.Code() != codes.Unknown && s.Code() != codes.NotFound {
-					errs[i] = err
-				}
-			}
+			errs[i] = err
 		}()
 	}
 	wg.Wait()

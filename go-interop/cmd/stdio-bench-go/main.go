@@ -19,14 +19,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"loopp/go-interop/common/kv"
+	"loopp/go-interop/internal/benchhost"
 )
 
 // counter is the SyncStdout writer: it counts bytes and wakes waiters.
@@ -76,31 +74,20 @@ func run() error {
 	if flag.NArg() == 0 || *n < 1 || *size < 1 {
 		return errors.New("usage: stdio-bench-go [-n N>=1] [-bytes B>=1] PLUGIN [ARGS...]")
 	}
-	level := hclog.Warn
-	if s := os.Getenv("STDIO_BENCH_LOG_LEVEL"); s != "" {
-		level = hclog.LevelFromString(s)
+	logger, err := benchhost.Logger("stdio-bench-go", "STDIO_BENCH_LOG_LEVEL")
+	if err != nil {
+		return err
 	}
 	out := &counter{}
 	out.cond = sync.NewCond(&out.mu)
-	argv := flag.Args()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  kv.Handshake,
-		Plugins:          plugin.PluginSet{"kv": &kv.Plugin{}},
-		Cmd:              exec.Command(argv[0], argv[1:]...),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		SyncStdout:       out,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "stdio-bench-go", Output: os.Stderr, Level: level}),
-	})
+	cfg := benchhost.KVClientConfig(flag.Args(), false, logger)
+	cfg.SyncStdout = out
+	client := plugin.NewClient(cfg)
 	defer client.Kill()
-	rpcClient, err := client.Client()
+	store, err := benchhost.DispenseKV(client)
 	if err != nil {
 		return err
 	}
-	raw, err := rpcClient.Dispense("kv")
-	if err != nil {
-		return err
-	}
-	store := raw.(kv.KV)
 	key := fmt.Sprintf("stdout:%d", *size)
 	var target int64
 	ms := make([]float64, 0, *n)
