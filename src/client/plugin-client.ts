@@ -173,8 +173,8 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
   }
 
   /**
-   * Graceful stop: broker close, GRPCController.Shutdown, channel close, then up to
-   * `gracefulShutdownMs` for the exit before SIGKILL. Resolves with the exit. Idempotent.
+   * Graceful stop: broker close, GRPCController.Shutdown, channel close, and SIGKILL if the process
+   * has not exited `gracefulShutdownMs` after close() was called. Resolves with the exit. Idempotent.
    */
   close(): Promise<PluginExit> {
     return (this.#closing ??= this.#close());
@@ -185,17 +185,21 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     if (proc.hasExited) return this.exited;
     log('closing');
     proc.expectExit('closed');
-    await connection.broker.close();
-    await new Promise<void>((resolve) => {
-      // The reply is ignored as in Go; a plugin that never answers only costs the bounded wait.
-      connection.controller.shutdown({}, new grpc.Metadata(), { deadline: Date.now() + gracefulShutdownMs }, () => resolve());
-    });
-    connection.close();
+    // One budget for the whole close, counted from here. Arming the timer only after the Shutdown
+    // call let a plugin that cannot answer (stalled socket, stopped process) live for twice
+    // gracefulShutdownMs: the Shutdown deadline, then the exit wait (found by test/faults).
+    const deadline = Date.now() + gracefulShutdownMs;
     const timer = setTimeout(() => {
       log('plugin failed to exit gracefully');
       proc.kill();
     }, gracefulShutdownMs);
     timer.unref();
+    await connection.broker.close();
+    await new Promise<void>((resolve) => {
+      // The reply is ignored as in Go; a plugin that never answers only costs the bounded wait.
+      connection.controller.shutdown({}, new grpc.Metadata(), { deadline }, () => resolve());
+    });
+    connection.close();
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;

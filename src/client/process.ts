@@ -5,6 +5,8 @@
  * the real plugin behind a `sh -c` wrapper too (dash forks the command instead of exec'ing it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 export type ExitReason = 'closed' | 'killed' | 'crashed';
 
@@ -58,7 +60,51 @@ function trackUntilExit(child: ChildProcess): void {
     });
   }
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  orphanGuard()?.write(`+${child.pid}\n`);
+  child.once('exit', () => {
+    live.delete(child);
+    orphanGuard()?.write(`-${child.pid}\n`);
+  });
+}
+
+/*
+ * A SIGKILLed host runs no exit hook, and a Go plugin does not watch its parent (go-plugin relies on
+ * the host's CleanupClients), so it would live on as an orphan; found by the fault tests. The guard
+ * is a shell outside the host (a grandchild, re-parented at once, so it is nobody's child to reap)
+ * that holds the read end of a pipe from the host and a list of plugin process groups. The kernel
+ * closes the host's end however the host dies; the guard then waits 1 s, which lets our TS plugins
+ * (250 ms host watch) exit cleanly and remove their sockets, and SIGKILLs the groups still listed.
+ */
+const GUARD_SCRIPT = `live=' '
+while IFS= read -r l <&3; do
+  g=\${l#?}
+  case \$l in
+    +*) live="\$live\$g " ;;
+    -*) case \$live in *" \$g "*) live="\${live%% \$g *} \${live#* \$g }" ;; esac ;;
+  esac
+done
+sleep 1
+for g in \$live; do kill -KILL -\$g 2>/dev/null; done`;
+let guard: Writable | null | undefined;
+function orphanGuard(): Writable | null {
+  if (guard !== undefined) return guard;
+  guard = null;
+  if (process.platform === 'win32') return guard;
+  try {
+    // The subshell is backgrounded so the `sh` we spawn exits at once; fd 3 survives the `&`
+    // (only stdin is redirected to /dev/null for an asynchronous list).
+    const sh = spawn('/bin/sh', ['-c', `(${GUARD_SCRIPT}) &`], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true });
+    sh.once('error', () => {});
+    sh.unref();
+    const pipe = sh.stdio[3] as Socket;
+    pipe.on('error', () => {});
+    // Neither the guard nor its pipe may keep the host's event loop alive.
+    pipe.unref();
+    guard = pipe;
+  } catch {
+    // no shell: the exit hook still covers every exit but SIGKILL
+  }
+  return guard;
 }
 
 export interface SpawnPluginOptions {

@@ -1,0 +1,261 @@
+/**
+ * Faults on the plugin's side, seen from a loopp host: the plugin SIGKILLed during a unary call,
+ * during a server stream and during a broker dial; a stalled socket (SIGSTOP); a plugin that
+ * ignores Shutdown; a plugin that closes its stdout right after the handshake. Each test asserts the
+ * documented error, the settled `exited`, and that nothing is left: no process in the plugin's group,
+ * no zombie child, no socket file.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PassThrough } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { BrokerError, grpcPlugin, startPlugin, type PluginClient, type PluginClientContext, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
+import { KVClient } from '../../src/gen/examples/kv/kv';
+import { BrokerTestClient } from '../../src/gen/examples/brokertest/brokertest';
+import { FaultsClient, type Tick } from '../../src/gen/fixtures/faults';
+import { assertGroupGone, childPids, fixture, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, sleep, tmpDir, zombieChildren } from '../helpers';
+
+const plugins = {
+  kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }),
+  faults: grpcPlugin({ client: ({ createClient }) => createClient<FaultsClient>(FaultsClient.service) }),
+  brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ctx }),
+};
+type P = typeof plugins;
+// The Go KV plugin registers its KV under this name.
+const goPlugins = { kv_grpc: plugins.kv, brokertest: plugins.brokertest };
+
+let sockDir: string;
+let work: string;
+before(() => {
+  sockDir = tmpDir('loopp-faults-');
+  work = tmpDir('loopp-faults-work-');
+});
+after(() => {
+  rmDir(sockDir);
+  rmDir(work);
+});
+
+type Launch = Pick<StartPluginOptions<P>, 'command' | 'args'>;
+const ts = (name: string): Launch => ({ command: process.execPath, args: [fixture(name)] });
+const go = (name: string): Launch => ({ command: goBinary(name), args: [] });
+
+function start<S extends P | typeof goPlugins = P>(launch: Launch, extra: Partial<StartPluginOptions<S>> = {}): Promise<PluginClient<S>> {
+  return startPlugin<S>({
+    ...launch,
+    cwd: work,
+    handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
+    plugins: plugins as unknown as S,
+    unixSocketDir: sockDir,
+    ...extra,
+  });
+}
+
+/** Resolves once the plugin has logged `message` (a call reached its handler). */
+function logged(entries: PluginLogEntry[], message: string): Promise<void> {
+  return (async () => {
+    while (!entries.some((e) => e.message === message)) await sleep(10);
+  })();
+}
+
+function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: grpc.ServiceError }> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: grpc.ServiceError) => ({ ok: false as const, error }),
+  );
+}
+
+/** What every fault must leave behind: nothing. */
+async function assertNothingLeft(p: PluginClient<never> | PluginClient<P> | PluginClient<typeof goPlugins>): Promise<void> {
+  await assertGroupGone(p.pid);
+  assert.deepEqual(zombieChildren(), [], 'a zombie child is left');
+  assert.deepEqual(childPids(), [], 'a child process is left');
+  assert.deepEqual(listDir(sockDir), [], 'a socket file is left');
+}
+
+/** A plugin that died of SIGKILL from outside: crashed, signal aborted, close() a resolving no-op. */
+async function assertCrashedByKill(p: PluginClient<P> | PluginClient<typeof goPlugins>): Promise<void> {
+  const exit = await p.exited;
+  assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'crashed' });
+  assert.ok(p.signal.aborted, 'the client signal aborts');
+  assert.equal((p.signal.reason as { code?: string }).code, 'ERR_LOOPP_CLOSED');
+  assert.deepEqual(await p.close(), exit, 'close() after the crash resolves with the same exit');
+  await assertNothingLeft(p);
+}
+
+describe('plugin SIGKILLed during a unary call', () => {
+  it('TS plugin: the in-flight call fails UNAVAILABLE, exited = crashed/SIGKILL, nothing left', async () => {
+    const entries: PluginLogEntry[] = [];
+    const p = await start(ts('holds-calls'), { onLog: (e) => entries.push(e) });
+    const faults = p.dispense('faults');
+    const inFlight = settle(new Promise((res, rej) => faults.hold({}, (e, r) => (e ? rej(e) : res(r)))));
+    await logged(entries, 'hold received');
+    process.kill(p.pid, 'SIGKILL');
+    const r = await inFlight;
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+    await assertCrashedByKill(p);
+  });
+
+  it('Go plugin: a flood of 200 x 256 KiB Puts, killed after the first reply: the rest fail UNAVAILABLE', async () => {
+    const p = await start<typeof goPlugins>(go('kv-plugin-go'), { plugins: goPlugins });
+    const kv = p.dispense('kv_grpc');
+    const value = Buffer.alloc(256 * 1024, 7);
+    let killed = false;
+    const puts = Array.from({ length: 200 }, (_, i) =>
+      settle(
+        new Promise<void>((res, rej) =>
+          kv.put({ key: `flood${i}`, value }, (e) => {
+            if (!e && !killed) {
+              killed = true;
+              process.kill(p.pid, 'SIGKILL');
+            }
+            if (e) rej(e);
+            else res();
+          }),
+        ),
+      ),
+    );
+    const results = await Promise.all(puts);
+    const failed = results.filter((r) => !r.ok);
+    assert.ok(killed, 'no Put succeeded before the kill');
+    assert.ok(failed.length > 0, 'every Put finished before the kill landed');
+    for (const r of failed) if (!r.ok) assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+    await assertCrashedByKill(p);
+  });
+});
+
+describe('plugin SIGKILLed during a server stream', () => {
+  it('the consumer gets k > 0 messages, then the stream errors UNAVAILABLE', async () => {
+    const p = await start(ts('holds-calls'));
+    const stream = p.dispense('faults').ticks({ intervalMs: 5 });
+    const seqs: number[] = [];
+    const ended = new Promise<grpc.ServiceError>((resolve, reject) => {
+      stream.on('data', (t: Tick) => {
+        seqs.push(t.seq);
+        if (seqs.length === 5) process.kill(p.pid, 'SIGKILL');
+      });
+      stream.once('error', resolve);
+      stream.once('end', () => reject(new Error('the stream ended cleanly')));
+    });
+    const err = await ended;
+    assert.equal(err.code, grpc.status.UNAVAILABLE, err.message);
+    assert.ok(seqs.length >= 5);
+    assert.deepEqual(seqs, seqs.map((_, i) => i), 'ticks arrive in order, none lost before the fault');
+    await assertCrashedByKill(p);
+  });
+});
+
+describe('plugin SIGKILLed during a broker dial', () => {
+  for (const kind of ['ts', 'go'] as const) {
+    for (const mux of [false, true]) {
+      it(`${kind} plugin, ${mux ? 'multiplexed' : 'classic'}: the pending dial fails ERR_LOOPP_BROKER_CLOSED within 1.5 s, no broker socket left`, async () => {
+        const launch = kind === 'ts' ? { command: process.execPath, args: [fixtureAt('brokertest/brokertest-plugin')] } : go('brokertest-plugin-go');
+        const p = await start(launch, { grpcBrokerMultiplex: mux });
+        const { broker } = p.dispense('brokertest');
+        // Classic: the dial waits for a ConnInfo. Multiplexed: a knock whose ack never comes (stopped).
+        if (mux) process.kill(p.pid, 'SIGSTOP');
+        const pending = broker.dial(77);
+        setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
+        const t0 = Date.now();
+        const err = await pending.then(() => assert.fail('dial should fail'), (e: Error) => e);
+        const ms = Date.now() - t0;
+        assert.ok(err instanceof BrokerError, String(err));
+        assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
+        assert.ok(ms < 1500, `took ${ms} ms`);
+        await assertCrashedByKill(p);
+      });
+    }
+  }
+});
+
+/** kv.put with an optional deadline, as a settled result. */
+function put(kv: KVClient, key: string, value: Buffer, deadlineMs?: number) {
+  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  return settle(new Promise<void>((res, rej) => kv.put({ key, value }, new grpc.Metadata(), options, (e) => (e ? rej(e) : res()))));
+}
+
+const GRACE_MS = 1500;
+
+describe('stalled socket: the plugin stops reading (SIGSTOP)', () => {
+  for (const kind of ['ts', 'go'] as const) {
+    it(`${kind} plugin: a call with a deadline fails DEADLINE_EXCEEDED; close() fails the others and SIGKILLs ${GRACE_MS} ms after it began`, async () => {
+      const p =
+        kind === 'ts'
+          ? await start(ts('holds-calls'), { gracefulShutdownMs: GRACE_MS })
+          : ((await start<typeof goPlugins>(go('kv-plugin-go'), { plugins: goPlugins, gracefulShutdownMs: GRACE_MS })) as unknown as PluginClient<P>);
+      const kv = kind === 'ts' ? p.dispense('kv') : (p as unknown as PluginClient<typeof goPlugins>).dispense('kv_grpc');
+      assert.equal((await put(kv, 'before', Buffer.from('x'))).ok, true);
+      process.kill(p.pid, 'SIGSTOP');
+      const withDeadline = await put(kv, 'deadline', Buffer.from('x'), 300);
+      assert.equal(withDeadline.ok, false);
+      if (!withDeadline.ok) assert.equal(withDeadline.error.code, grpc.status.DEADLINE_EXCEEDED);
+      const noDeadline = put(kv, 'forever', Buffer.from('x'));
+      const t0 = Date.now();
+      const exit = await p.close();
+      const ms = Date.now() - t0;
+      assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
+      // Lower bound: the graceful budget is honoured; upper: one budget, not Shutdown deadline + wait.
+      assert.ok(ms >= GRACE_MS - 20 && ms < 2 * GRACE_MS - 200, `close took ${ms} ms`);
+      const r = await noDeadline;
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+      assert.ok(p.signal.aborted);
+      await assertNothingLeft(p);
+    });
+  }
+
+  it('200 x 1 MiB Puts in flight to a stopped plugin: measured host RSS growth', async () => {
+    const p = await start(ts('holds-calls'), { gracefulShutdownMs: 200 });
+    const kv = p.dispense('kv');
+    const value = Buffer.alloc(1024 * 1024, 1);
+    assert.equal((await put(kv, 'warm', value)).ok, true);
+    process.kill(p.pid, 'SIGSTOP');
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    const puts = Array.from({ length: 200 }, (_, i) => put(kv, `big${i}`, value));
+    await sleep(1000);
+    const rss1 = process.memoryUsage().rss;
+    const growth = rss1 - rss0;
+    process.stderr.write(`# stalled: 200 x 1 MiB in flight, host RSS growth ${(growth / 2 ** 20).toFixed(1)} MiB\n`);
+    await p.close();
+    const results = await Promise.all(puts);
+    assert.ok(results.every((r) => !r.ok && r.error.code === grpc.status.UNAVAILABLE));
+    await assertNothingLeft(p);
+  });
+});
+
+describe('plugin that ignores Shutdown', () => {
+  it(`answers Shutdown but stays alive: close() SIGKILLs it ${GRACE_MS} ms after it began`, async () => {
+    const p = await start(ts('ignores-shutdown'), { gracefulShutdownMs: GRACE_MS });
+    await p.ping();
+    const t0 = Date.now();
+    const exit = await p.close();
+    const ms = Date.now() - t0;
+    assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
+    assert.ok(ms >= GRACE_MS - 20 && ms < 2 * GRACE_MS - 200, `close took ${ms} ms`);
+    await assertNothingLeft(p);
+  });
+});
+
+describe('plugin that closes its stdout right after the handshake', () => {
+  it('calls keep working, GRPCStdio still forwards, close() is clean and nothing is logged as an error', async () => {
+    const entries: PluginLogEntry[] = [];
+    const out = new PassThrough();
+    let forwarded = '';
+    out.on('data', (c: Buffer) => (forwarded += c.toString()));
+    const p = await start(ts('closes-stdout'), { onLog: (e) => entries.push(e), syncStdout: out });
+    const kv = p.dispense('kv');
+    for (let i = 0; i < 20; i++) await kvPut(kv, `k${i}`, `v${i}`);
+    assert.equal(await kvGet(kv, 'k19'), 'v19');
+    await p.ping();
+    while (!forwarded.includes('\n')) await sleep(10);
+    assert.equal(forwarded, 'after close: forwarded over GRPCStdio\n');
+    assert.equal(p.hasExited, false);
+    assert.equal(p.signal.aborted, false);
+    const exit = await p.close();
+    assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
+    assert.deepEqual(entries.filter((e) => e.level === 'error'), []);
+    await assertNothingLeft(p);
+  });
+});
