@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { BrokerError, grpcPlugin, startPlugin, type PluginClient, type PluginClientContext, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
@@ -21,6 +23,9 @@ const plugins = {
   brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ctx }),
 };
 type P = typeof plugins;
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 // The Go KV plugin registers its KV under this name.
 const goPlugins = { kv_grpc: plugins.kv, brokertest: plugins.brokertest };
 
@@ -205,22 +210,37 @@ describe('stalled socket: the plugin stops reading (SIGSTOP)', () => {
     });
   }
 
-  it('200 x 1 MiB Puts in flight to a stopped plugin: measured host RSS growth', async () => {
+  it('200 x 1 MiB Puts in flight to a stopped plugin: close() fails every one UNAVAILABLE; host memory reported', async () => {
     const p = await start(ts('holds-calls'), { gracefulShutdownMs: 200 });
     const kv = p.dispense('kv');
-    const value = Buffer.alloc(1024 * 1024, 1);
+    const MiB = 2 ** 20;
+    const value = Buffer.alloc(MiB, 1);
     assert.equal((await put(kv, 'warm', value)).ok, true);
     process.kill(p.pid, 'SIGSTOP');
-    global.gc?.();
-    const rss0 = process.memoryUsage().rss;
+    gc();
+    const before = process.memoryUsage();
     const puts = Array.from({ length: 200 }, (_, i) => put(kv, `big${i}`, value));
-    await sleep(1000);
-    const rss1 = process.memoryUsage().rss;
-    const growth = rss1 - rss0;
-    process.stderr.write(`# stalled: 200 x 1 MiB in flight, host RSS growth ${(growth / 2 ** 20).toFixed(1)} MiB\n`);
-    await p.close();
+    await sleep(500);
+    const during = process.memoryUsage();
+    const exit = await p.close();
     const results = await Promise.all(puts);
-    assert.ok(results.every((r) => !r.ok && r.error.code === grpc.status.UNAVAILABLE));
+    await sleep(1000);
+    gc();
+    const afterClose = process.memoryUsage();
+    // Figures for the README, not a pass/fail criterion: grpc-js serializes each request when its call
+    // starts and queues it behind the HTTP/2 flow-control window, so the host holds what is in flight
+    // (grpc-go does the same); see the report for what is released after close.
+    const grow = (a: NodeJS.MemoryUsage, k: 'rss' | 'arrayBuffers') => ((a[k] - before[k]) / MiB).toFixed(0);
+    process.stderr.write(
+      `# stalled, 200 x 1 MiB in flight: rss +${grow(during, 'rss')} MiB, buffers +${grow(during, 'arrayBuffers')} MiB; ` +
+        `1 s after close: rss +${grow(afterClose, 'rss')} MiB, buffers +${grow(afterClose, 'arrayBuffers')} MiB\n`,
+    );
+    assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
+    assert.equal(results.length, 200);
+    for (const r of results) {
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+    }
     await assertNothingLeft(p);
   });
 });
