@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
 import type { Log } from '../debug';
@@ -19,6 +20,7 @@ import { createBridge, type Bridge } from '../mux/bridge';
 import { MuxRouter } from '../mux/router';
 import { grpcTarget } from '../transport';
 import { createYamuxSession, type YamuxSession } from '../yamux/session';
+import { guardPath } from './process';
 
 export interface TlsMaterial {
   server: () => grpc.ServerCredentials;
@@ -107,6 +109,9 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
     },
     { dir: o.bridgeDir, log: o.log, label: 'main' },
   );
+  // A SIGKILLed host cannot remove its bridge: the orphan guard does (socket first, then its dir).
+  guardPath(mainBridge.path, true);
+  guardPath(path.dirname(mainBridge.path), true);
   return { session, context, mainBridge };
 }
 
@@ -216,6 +221,8 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
       failInFlight(`connection to plugin ${o.instance} closed`);
       channel.close();
       if (mux !== undefined) {
+        guardPath(mux.mainBridge.path, false);
+        guardPath(path.dirname(mux.mainBridge.path), false);
         void mux.mainBridge.close();
         mux.session.close();
       }

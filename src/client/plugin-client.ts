@@ -12,7 +12,7 @@ import { PluginError } from '../errors';
 import type { Network } from '../handshake';
 import { clientConstructorFor, type DispensedClient, type PluginSet } from '../plugin';
 import type { PluginConnection } from './connection';
-import type { PluginExit } from './process';
+import { guardPath, type PluginExit } from './process';
 
 /** go-plugin's ReattachConfig, in the JSON shape Terraform & co. use (TF_REATTACH_PROVIDERS). */
 export interface ReattachConfig {
@@ -81,12 +81,15 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     this.pid = init.process.pid;
     // A plugin that was killed or crashed cannot remove its sockets (main and broker); the host does,
     // once the process is gone, and only paths that are still sockets (they came from the plugin).
+    const ownSocket = init.reattached === undefined && init.network === 'unix' && init.process.pid > 0;
+    if (ownSocket) guardPath(init.address, true);
     this.exited = init.process.exited.then(async (e) => {
       if (init.reattached === undefined) {
         const paths = [...init.connection.broker.peerSocketPaths];
         if (init.network === 'unix') paths.push(init.address);
         await Promise.all(paths.map(removeStaleSocket));
       }
+      if (ownSocket) guardPath(init.address, false);
       return e;
     });
     void this.exited.then((e) => {

@@ -13,7 +13,6 @@ import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { BrokerError, grpcPlugin, startPlugin, type PluginClient, type PluginClientContext, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { BrokerTestClient } from '../../src/gen/examples/brokertest/brokertest';
 import { FaultsClient, type Tick } from '../../src/gen/fixtures/faults';
 import { assertGroupGone, childPids, fixture, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, sleep, tmpDir, zombieChildren } from '../helpers';
 
