@@ -6,6 +6,8 @@
  * no zombie child, no socket file.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -28,16 +30,15 @@ const gc = runInNewContext('gc') as () => void;
 // The Go KV plugin registers its KV under this name.
 const goPlugins = { kv_grpc: plugins.kv, brokertest: plugins.brokertest };
 
+// One temp root: `sock` must end empty after every fault; `work` takes the Go KV plugin's files.
+let root: string;
 let sockDir: string;
 let work: string;
 before(() => {
-  sockDir = tmpDir('loopp-faults-');
-  work = tmpDir('loopp-faults-work-');
+  root = tmpDir('loopp-faults-');
+  [sockDir, work] = ['sock', 'work'].map((d) => fs.mkdirSync(path.join(root, d), { recursive: true }) ?? path.join(root, d)) as [string, string];
 });
-after(() => {
-  rmDir(sockDir);
-  rmDir(work);
-});
+after(() => rmDir(root));
 
 type Launch = Pick<StartPluginOptions<P>, 'command' | 'args'>;
 const ts = (name: string): Launch => ({ command: process.execPath, args: [fixture(name)] });
@@ -52,6 +53,11 @@ function start<S extends P | typeof goPlugins = P>(launch: Launch, extra: Partia
     unixSocketDir: sockDir,
     ...extra,
   });
+}
+
+/** Timings for the README's fault table (diagnostics, not pass/fail criteria). */
+function figure(label: string, ms: number): void {
+  process.stderr.write(`# ${label}: ${ms} ms\n`);
 }
 
 /** Resolves once the plugin has logged `message` (a call reached its handler). */
@@ -86,6 +92,12 @@ async function assertCrashedByKill(p: PluginClient<P> | PluginClient<typeof goPl
   await assertNothingLeft(p);
 }
 
+/** kv.put with an optional deadline, as a settled result. */
+function put(kv: KVClient, key: string, value: Buffer, deadlineMs?: number) {
+  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  return settle(new Promise<void>((res, rej) => kv.put({ key, value }, new grpc.Metadata(), options, (e) => (e ? rej(e) : res()))));
+}
+
 describe('plugin SIGKILLed during a unary call', () => {
   it('TS plugin: the in-flight call fails UNAVAILABLE, exited = crashed/SIGKILL, nothing left', async () => {
     const entries: PluginLogEntry[] = [];
@@ -93,38 +105,42 @@ describe('plugin SIGKILLed during a unary call', () => {
     const faults = p.dispense('faults');
     const inFlight = settle(new Promise((res, rej) => faults.hold({}, (e, r) => (e ? rej(e) : res(r)))));
     await logged(entries, 'hold received');
+    const t0 = Date.now();
     process.kill(p.pid, 'SIGKILL');
     const r = await inFlight;
+    figure('unary, TS: kill -> call failed', Date.now() - t0);
     assert.equal(r.ok, false);
     if (r.ok) return;
     assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+    await p.exited;
+    figure('unary, TS: kill -> exited', Date.now() - t0);
     await assertCrashedByKill(p);
   });
 
-  it('Go plugin: a flood of 200 x 256 KiB Puts, killed after the first reply: the rest fail UNAVAILABLE', async () => {
+  it('Go plugin: 32 callers flooding 64 KiB Puts, killed after 100 replies: each caller\'s in-flight Put fails UNAVAILABLE', async () => {
     const p = await start<typeof goPlugins>(go('kv-plugin-go'), { plugins: goPlugins });
     const kv = p.dispense('kv_grpc');
-    const value = Buffer.alloc(256 * 1024, 7);
-    let killed = false;
-    const puts = Array.from({ length: 200 }, (_, i) =>
-      settle(
-        new Promise<void>((res, rej) =>
-          kv.put({ key: `flood${i}`, value }, (e) => {
-            if (!e && !killed) {
-              killed = true;
-              process.kill(p.pid, 'SIGKILL');
-            }
-            if (e) rej(e);
-            else res();
-          }),
-        ),
-      ),
-    );
-    const results = await Promise.all(puts);
-    const failed = results.filter((r) => !r.ok);
-    assert.ok(killed, 'no Put succeeded before the kill');
-    assert.ok(failed.length > 0, 'every Put finished before the kill landed');
-    for (const r of failed) if (!r.ok) assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
+    const value = Buffer.alloc(64 * 1024, 7);
+    const CALLERS = 32;
+    let done = 0;
+    let t0 = 0;
+    // Every caller always has one Put in flight, so the kill lands on exactly CALLERS calls.
+    const callers = Array.from({ length: CALLERS }, async (_, c) => {
+      for (let i = 0; ; i++) {
+        const r = await put(kv, `flood${c}-${i}`, value);
+        if (!r.ok) return r.error;
+        if (++done === 100) {
+          t0 = Date.now();
+          process.kill(p.pid, 'SIGKILL');
+        }
+      }
+    });
+    const errors = await Promise.all(callers);
+    figure('unary, Go flood: kill -> every caller failed', Date.now() - t0);
+    process.stderr.write(`# unary, Go flood: ${done} Puts done, ${errors.length} failed\n`);
+    assert.ok(done >= 100);
+    assert.equal(errors.length, CALLERS);
+    for (const e of errors) assert.equal(e.code, grpc.status.UNAVAILABLE, e.message);
     await assertCrashedByKill(p);
   });
 });
@@ -134,15 +150,20 @@ describe('plugin SIGKILLed during a server stream', () => {
     const p = await start(ts('holds-calls'));
     const stream = p.dispense('faults').ticks({ intervalMs: 5 });
     const seqs: number[] = [];
+    let t0 = 0;
     const ended = new Promise<grpc.ServiceError>((resolve, reject) => {
       stream.on('data', (t: Tick) => {
         seqs.push(t.seq);
-        if (seqs.length === 5) process.kill(p.pid, 'SIGKILL');
+        if (seqs.length === 5) {
+          t0 = Date.now();
+          process.kill(p.pid, 'SIGKILL');
+        }
       });
       stream.once('error', resolve);
       stream.once('end', () => reject(new Error('the stream ended cleanly')));
     });
     const err = await ended;
+    figure('server stream: kill -> stream error', Date.now() - t0);
     assert.equal(err.code, grpc.status.UNAVAILABLE, err.message);
     assert.ok(seqs.length >= 5);
     assert.deepEqual(seqs, seqs.map((_, i) => i), 'ticks arrive in order, none lost before the fault');
@@ -167,17 +188,12 @@ describe('plugin SIGKILLed during a broker dial', () => {
         assert.ok(err instanceof BrokerError, String(err));
         assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
         assert.ok(ms < 1500, `took ${ms} ms`);
+        figure(`broker dial, ${kind} ${mux ? 'mux' : 'classic'}: dial -> rejected (kill at +100 ms)`, ms);
         await assertCrashedByKill(p);
       });
     }
   }
 });
-
-/** kv.put with an optional deadline, as a settled result. */
-function put(kv: KVClient, key: string, value: Buffer, deadlineMs?: number) {
-  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
-  return settle(new Promise<void>((res, rej) => kv.put({ key, value }, new grpc.Metadata(), options, (e) => (e ? rej(e) : res()))));
-}
 
 const GRACE_MS = 1500;
 
@@ -201,6 +217,7 @@ describe('stalled socket: the plugin stops reading (SIGSTOP)', () => {
       assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
       // Lower bound: the graceful budget is honoured; upper: one budget, not Shutdown deadline + wait.
       assert.ok(ms >= GRACE_MS - 20 && ms < 2 * GRACE_MS - 200, `close took ${ms} ms`);
+      figure(`stalled, ${kind}: close() -> exited (gracefulShutdownMs ${GRACE_MS})`, ms);
       const r = await noDeadline;
       assert.equal(r.ok, false);
       if (!r.ok) assert.equal(r.error.code, grpc.status.UNAVAILABLE, r.error.message);
@@ -253,6 +270,7 @@ describe('plugin that ignores Shutdown', () => {
     const ms = Date.now() - t0;
     assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'killed' });
     assert.ok(ms >= GRACE_MS - 20 && ms < 2 * GRACE_MS - 200, `close took ${ms} ms`);
+    figure(`ignores Shutdown: close() -> exited (gracefulShutdownMs ${GRACE_MS})`, ms);
     await assertNothingLeft(p);
   });
 });
@@ -272,7 +290,9 @@ describe('plugin that closes its stdout right after the handshake', () => {
     assert.equal(forwarded, 'after close: forwarded over GRPCStdio\n');
     assert.equal(p.hasExited, false);
     assert.equal(p.signal.aborted, false);
+    const t0 = Date.now();
     const exit = await p.close();
+    figure('closes stdout: close() -> exited', Date.now() - t0);
     assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
     assert.deepEqual(entries.filter((e) => e.level === 'error'), []);
     await assertNothingLeft(p);
