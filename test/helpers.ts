@@ -105,6 +105,22 @@ function liveProcesses(): Array<[number, number, number]> {
   return out;
 }
 
+/** Children of this process that have exited but were not reaped (state Z in /proc/<pid>/stat). */
+export function zombieChildren(): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' && Number(fields[1]) === process.pid) out.push(Number(entry));
+    } catch {
+      // raced with the reap
+    }
+  }
+  return out;
+}
+
 /** Children of this process (pids). */
 export function childPids(): number[] {
   return liveProcesses().filter(([, ppid]) => ppid === process.pid).map(([pid]) => pid);

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
 import type { Log } from '../debug';
@@ -19,6 +20,7 @@ import { createBridge, type Bridge } from '../mux/bridge';
 import { MuxRouter } from '../mux/router';
 import { grpcTarget } from '../transport';
 import { createYamuxSession, type YamuxSession } from '../yamux/session';
+import { guardPath } from './process';
 
 export interface TlsMaterial {
   server: () => grpc.ServerCredentials;
@@ -47,7 +49,7 @@ export interface PluginConnection {
   readonly broker: GrpcBroker;
   readonly health: InstanceType<typeof HealthClient>;
   readonly controller: InstanceType<typeof GRPCControllerClient>;
-  /** Cancels the streams and closes the channel. */
+  /** Cancels the streams, fails calls still in flight (UNAVAILABLE) and closes the channel. */
   close(): void;
 }
 
@@ -107,7 +109,43 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
     },
     { dir: o.bridgeDir, log: o.log, label: 'main' },
   );
+  // A SIGKILLed host cannot remove its bridge: the orphan guard does (socket first, then its dir).
+  guardPath(mainBridge.path, true);
+  guardPath(path.dirname(mainBridge.path), true);
   return { session, context, mainBridge };
+}
+
+/**
+ * Makes the channel remember its calls until they end, and returns a function that fails the ones
+ * still in flight. grpc-js's channel.close() leaves in-flight calls alone, and once the subchannel
+ * has shut its transport down, a call whose peer never answers (a stopped plugin, then SIGKILLed)
+ * gets no status at all: its callback never runs and its promise never settles (found by
+ * test/faults). Go's conn.Close() fails such calls; so does closing a loopp connection.
+ */
+function trackCalls(channel: grpc.Channel): (details: string) => void {
+  const inFlight = new Set<ReturnType<grpc.Channel['createCall']>>();
+  const createCall = channel.createCall.bind(channel);
+  channel.createCall = (...args) => {
+    const call = createCall(...args);
+    const start = call.start.bind(call);
+    call.start = (metadata, listener) => {
+      inFlight.add(call);
+      start(metadata, {
+        ...listener,
+        onReceiveStatus: (status) => {
+          inFlight.delete(call);
+          listener.onReceiveStatus?.(status);
+        },
+      });
+    };
+    return call;
+  };
+  return (details) => {
+    const calls = [...inFlight];
+    inFlight.clear();
+    // UNAVAILABLE, the code grpc-js gives when the plugin's socket drops: one code for "plugin gone".
+    for (const call of calls) call.cancelWithStatus(grpc.status.UNAVAILABLE, details);
+  };
 }
 
 export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection> {
@@ -120,6 +158,7 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
     ...tlsOptions,
     ...o.channelOptions,
   });
+  const failInFlight = trackCalls(channel);
   const clientOptions = { channelOverride: channel };
   const broker = new GrpcBroker({
     side: 'host',
@@ -179,8 +218,11 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
       closed = true;
       brokerCall.cancel();
       stdioCall.cancel();
+      failInFlight(`connection to plugin ${o.instance} closed`);
       channel.close();
       if (mux !== undefined) {
+        guardPath(mux.mainBridge.path, false);
+        guardPath(path.dirname(mux.mainBridge.path), false);
         void mux.mainBridge.close();
         mux.session.close();
       }

@@ -12,7 +12,7 @@ import { PluginError } from '../errors';
 import type { Network } from '../handshake';
 import { clientConstructorFor, type DispensedClient, type PluginSet } from '../plugin';
 import type { PluginConnection } from './connection';
-import type { PluginExit } from './process';
+import { guardPath, type PluginExit } from './process';
 
 /** go-plugin's ReattachConfig, in the JSON shape Terraform & co. use (TF_REATTACH_PROVIDERS). */
 export interface ReattachConfig {
@@ -81,12 +81,15 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     this.pid = init.process.pid;
     // A plugin that was killed or crashed cannot remove its sockets (main and broker); the host does,
     // once the process is gone, and only paths that are still sockets (they came from the plugin).
+    const ownSocket = init.reattached === undefined && init.network === 'unix' && init.process.pid > 0;
+    if (ownSocket) guardPath(init.address, true);
     this.exited = init.process.exited.then(async (e) => {
       if (init.reattached === undefined) {
         const paths = [...init.connection.broker.peerSocketPaths];
         if (init.network === 'unix') paths.push(init.address);
         await Promise.all(paths.map(removeStaleSocket));
       }
+      if (ownSocket) guardPath(init.address, false);
       return e;
     });
     void this.exited.then((e) => {
@@ -173,8 +176,8 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
   }
 
   /**
-   * Graceful stop: broker close, GRPCController.Shutdown, channel close, then up to
-   * `gracefulShutdownMs` for the exit before SIGKILL. Resolves with the exit. Idempotent.
+   * Graceful stop: broker close, GRPCController.Shutdown, channel close, and SIGKILL if the process
+   * has not exited `gracefulShutdownMs` after close() was called. Resolves with the exit. Idempotent.
    */
   close(): Promise<PluginExit> {
     return (this.#closing ??= this.#close());
@@ -185,17 +188,21 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     if (proc.hasExited) return this.exited;
     log('closing');
     proc.expectExit('closed');
-    await connection.broker.close();
-    await new Promise<void>((resolve) => {
-      // The reply is ignored as in Go; a plugin that never answers only costs the bounded wait.
-      connection.controller.shutdown({}, new grpc.Metadata(), { deadline: Date.now() + gracefulShutdownMs }, () => resolve());
-    });
-    connection.close();
+    // One budget for the whole close, counted from here. Arming the timer only after the Shutdown
+    // call let a plugin that cannot answer (stalled socket, stopped process) live for twice
+    // gracefulShutdownMs: the Shutdown deadline, then the exit wait (found by test/faults).
+    const deadline = Date.now() + gracefulShutdownMs;
     const timer = setTimeout(() => {
       log('plugin failed to exit gracefully');
       proc.kill();
     }, gracefulShutdownMs);
     timer.unref();
+    await connection.broker.close();
+    await new Promise<void>((resolve) => {
+      // The reply is ignored as in Go; a plugin that never answers only costs the bounded wait.
+      connection.controller.shutdown({}, new grpc.Metadata(), { deadline }, () => resolve());
+    });
+    connection.close();
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;

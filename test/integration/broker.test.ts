@@ -1,7 +1,7 @@
 /**
  * The GRPCBroker between loopp's host and loopp's plugin: both directions, repeated round trips
- * without resource growth, go-plugin's 5 s timeout text, failure of pending dials when the stream
- * dies, and no socket left after close.
+ * without resource growth, go-plugin's 5 s timeout text, and no socket left after close (a plugin
+ * killed mid-dial is in test/faults).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -102,21 +102,6 @@ for (const mux of [false, true]) {
         assert.equal(err.message, 'timeout waiting for connection info');
         assert.ok(ms >= 4900 && ms < 6500, `took ${ms} ms`);
       }
-    });
-
-    it('a broker stream that dies mid-exchange fails pending dials at once', async () => {
-      const p = await start(false, mux);
-      const { ctx } = p.dispense('brokertest');
-      // Classic: waits for a ConnInfo. Multiplexed: a knock whose ack never comes (the plugin is stopped).
-      if (mux) process.kill(p.pid, 'SIGSTOP');
-      const pending = ctx.broker.dial(77);
-      setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
-      const t0 = Date.now();
-      const err = await pending.then(() => assert.fail('dial should fail'), (e: Error) => e);
-      assert.ok(err instanceof BrokerError);
-      assert.equal(err.code, 'ERR_LOOPP_BROKER_CLOSED');
-      assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
-      await p.close();
     });
 
     it('no broker socket file remains after the client closes', async () => {

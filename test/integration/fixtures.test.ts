@@ -163,19 +163,6 @@ describe('scenarios that start', () => {
     assert.deepEqual(childPids(), []);
   });
 
-  it('ignores Shutdown: close() falls back to SIGKILL after gracefulShutdownMs', async () => {
-    const p = await startPlugin(opts('ignores-shutdown', { gracefulShutdownMs: 500 }));
-    await p.ping();
-    const t0 = Date.now();
-    const exit = await p.close();
-    const ms = Date.now() - t0;
-    assert.equal(exit.reason, 'killed');
-    assert.equal(exit.signal, 'SIGKILL');
-    assert.ok(ms >= 450 && ms < 3000, `close took ${ms} ms`);
-    assert.deepEqual(childPids(), []);
-    assert.deepEqual(listDir(sockDir), []);
-  });
-
   it('stdout/stderr written after the handshake arrive byte-exact through GRPCStdio', async () => {
     const out = new PassThrough();
     const errS = new PassThrough();

@@ -1,15 +1,14 @@
 /**
  * loopp host -> loopp plugin: the KV port over unix and tcp, plain and AutoMTLS; lifecycle (close,
- * kill, exited), reattach, dispense errors, and no orphan when the host is SIGKILLed.
+ * kill, exited), reattach and dispense errors. Faults (plugin or host SIGKILLed) are in test/faults.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PluginError, grpcPlugin, reattachPlugin, startPlugin, StartError } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
-import { assertGroupGone, binary, childPids, fixture, groupMembers, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
+import { binary, childPids, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv_grpc: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
@@ -75,15 +74,6 @@ describe('TS host -> kv-plugin-ts', () => {
     assert.throws(() => p.dispense('kv_grpc'), (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_CLOSED');
   });
 
-  it('a plugin SIGKILLed from outside is reported as crashed and aborts the client signal', async () => {
-    const p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
-    process.kill(p.pid, 'SIGKILL');
-    const exit = await p.exited;
-    assert.deepEqual(exit, { code: null, signal: 'SIGKILL', reason: 'crashed' });
-    assert.ok(p.signal.aborted);
-    await p.close();
-  });
-
   it('reattach: a second client drives the running plugin and its close() stops it', async () => {
     const first = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, autoMTLS: false, unixSocketDir: sockDir });
     const cfg = first.reattachConfig();
@@ -123,25 +113,4 @@ describe('TS host -> kv-plugin-ts', () => {
     assert.equal(err.code, 'ERR_LOOPP_CHECKSUM');
     assert.equal(err.message, 'checksums did not match');
   });
-
-  for (const viaShell of [false, true]) {
-    it(`the plugin exits within 2 s when its host is SIGKILLed${viaShell ? ' (launched through sh -c)' : ''}`, async () => {
-      const hostScript = path.join(__dirname, '..', '..', 'fixtures', 'hosts', 'host-then-hang.js');
-      const cmd = viaShell ? ['sh', '-c', `${process.execPath} ${fixture('kv-memory')}`] : [process.execPath, fixture('kv-memory')];
-      const host = spawn(process.execPath, [hostScript, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const pid = await new Promise<number>((resolve, reject) => {
-        let buf = '';
-        host.stdout.on('data', (d: Buffer) => {
-          buf += d.toString();
-          if (buf.includes('\n')) resolve(Number(buf.trim()));
-        });
-        host.once('exit', () => reject(new Error('host exited early')));
-      });
-      assert.ok(pid > 0);
-      // The plugin runs in its own process group (led by the launched command).
-      assert.ok(groupMembers(pid).length >= (viaShell ? 2 : 1));
-      host.kill('SIGKILL');
-      await assertGroupGone(pid, 2000);
-    });
-  }
 });
