@@ -269,6 +269,28 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     }
     throw new StartError('ERR_LOOPP_SPAWN', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail: pump.tail() });
   }
+  if (own !== undefined && handshake.serverCert !== undefined) {
+    // Without this, a process serving another certificate than the one it announced (an impostor on
+    // the socket) got a started client and only a generic UNAVAILABLE on the first call.
+    const { checkPeerCertificate } = await import('../mtls/peer-check');
+    const { derToPem } = await import('../mtls/cert');
+    const refused = await checkPeerCertificate({
+      channel: connection.channel,
+      own,
+      peerPem: derToPem(handshake.serverCert),
+      deadline: Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
+      signal: options.signal,
+    });
+    if (refused !== undefined) {
+      connection.close();
+      void connection.broker.close();
+      proc.kill();
+      await proc.exited;
+      // A SIGKILLed plugin cannot remove its socket; this host published nothing else yet.
+      if (handshake.network === 'unix') await fsp.rm(handshake.address, { force: true });
+      throw refused;
+    }
+  }
   return new PluginClient<P>({
     name,
     connection,
