@@ -192,9 +192,13 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   try {
     proc = await spawnPlugin({ command: options.command, args: options.args ?? [], env, cwd: options.cwd });
   } catch (err) {
-    throw new StartError('ERR_LOOPP_SPAWN', `error starting plugin: ${messageOf(err)}`, {
+    // Node's argument errors quote the offending value (`... Received 'pass\x00word'`), and an env
+    // value or argument may be a secret: the quote is cut and that raw error is not kept as cause.
+    const code = (err as NodeJS.ErrnoException).code;
+    const quotesValue = code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE';
+    throw new StartError('ERR_LOOPP_SPAWN', `error starting plugin: ${quotesValue ? messageOf(err).replace(/\. Received [\s\S]*$/, '') : messageOf(err)}`, {
       input: options.command,
-      cause: err,
+      cause: quotesValue ? undefined : err,
       hint: 'Check the path and that the file is executable.',
     });
   }
