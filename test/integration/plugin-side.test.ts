@@ -5,15 +5,14 @@
  * groups are checked from another user in test/security/sockets.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { NOT_A_PLUGIN_TEXT } from '../../src/env';
 import { isHclogTimestamp } from '../../src/hclog';
 import { grpcPlugin, reattachPlugin } from '../../src/index';
-import { assertPidGone, binary, fixture, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
+import { assertPidGone, binary, fixture, goBinary, launchByHand, listDir, rmDir, run, sleep, tmpDir, type LaunchedByHand } from '../helpers';
 
 let sockDir: string;
 before(() => {
@@ -23,27 +22,11 @@ after(() => rmDir(sockDir));
 
 const baseEnv = () => ({ ...process.env, BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_UNIX_SOCKET_DIR: sockDir });
 
-interface Launched {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  line: string;
-  stderr: () => string;
-}
+type Launched = LaunchedByHand;
 
 /** Launches a fixture by hand and returns its handshake line. */
-async function launch(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Launched> {
-  const child = spawn(process.execPath, [fixture(name), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-  return { child, line, stderr: () => err };
+function launch(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Launched> {
+  return launchByHand(fixture(name), env, args);
 }
 
 /** SIGKILL, then remove the socket a killed plugin cannot (no host here to do it). */

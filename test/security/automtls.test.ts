@@ -19,7 +19,7 @@ import { grpcTarget, listenUnix } from '../../src/transport';
 import { createYamuxSession } from '../../src/yamux/session';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { childPids, fixture, fixtureAt, listDir, rmDir, sleep, tmpDir } from '../helpers';
-import { COOKIE_ENV, INTRUDERS, credentialsOf, healthCheck, launchByHand, type ByHand, type Caller } from './launch';
+import { COOKIE_ENV, INTRUDERS, credentialsOf, healthCheck, launchPlugin, type ByHand, type Caller } from './launch';
 
 let sockDir: string;
 let host: CertificateBundle;
@@ -50,7 +50,7 @@ const refusal = (p: Promise<unknown>): Promise<grpc.ServiceError> =>
 
 describe('a TS plugin\'s main server', () => {
   it('classic: the host certificate is admitted; a stranger, no certificate and plaintext are refused (UNAVAILABLE), and the plugin keeps serving', async () => {
-    const p = await launchByHand(fixture('kv-memory'), pluginEnv(false));
+    const p = await launchPlugin(fixture('kv-memory'), pluginEnv(false));
     try {
       const pluginPem = derToPem(p.handshake.serverCert as Buffer);
       const target = grpcTarget(p.handshake.network, p.handshake.address);
@@ -67,7 +67,7 @@ describe('a TS plugin\'s main server', () => {
   });
 
   it('multiplexed: over yamux streams the same four callers get the same answers; a second raw connection is closed', async () => {
-    const p = await launchByHand(fixture('kv-memory'), pluginEnv(true), true);
+    const p = await launchPlugin(fixture('kv-memory'), pluginEnv(true), true);
     const raw = net.connect({ path: p.handshake.address });
     await new Promise((r) => raw.once('connect', r));
     const session = createYamuxSession({ socket: raw, side: 'client' });
@@ -96,7 +96,7 @@ describe('brokered sub-servers', () => {
   for (const mux of [false, true]) {
     const mode = mux ? 'multiplexed' : 'classic';
     it(`${mode}: an id the plugin serves refuses every intruder and admits the host; an id the host serves refuses a plugin whose certificate it does not trust`, async () => {
-      const p: ByHand = await launchByHand(fixtureAt('brokertest/brokertest-plugin'), pluginEnv(mux), mux);
+      const p: ByHand = await launchPlugin(fixtureAt('brokertest/brokertest-plugin'), pluginEnv(mux), mux);
       const pluginPem = derToPem(p.handshake.serverCert as Buffer);
       // The host's material, except that broker dials present `dialAs` and served ids trust `trustPem`.
       let mainDialled = false;

@@ -1,17 +1,16 @@
 /** Helpers of the security tests: a plugin launched by hand (the test plays the host) and one health check. */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
-import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { HealthClient } from '../../src/gen/grpc/health/v1/health';
 import { parseHandshakeLine, type Handshake } from '../../src/handshake';
 import { generateCertificate, type CertificateBundle } from '../../src/mtls/cert';
 import { MTLS_SERVER_NAME, channelCredentials, type MtlsChannel } from '../../src/mtls/credentials';
+import { launchByHand, type LaunchedByHand } from '../helpers';
 
 export const COOKIE_ENV = { BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1' } as const;
 
 export interface ByHand {
-  child: ChildProcessByStdio<null, Readable, Readable>;
+  child: LaunchedByHand['child'];
   handshake: Handshake;
   stderr(): string;
   /** SIGKILL, then remove the main socket (a killed plugin cannot, and there is no host to do it). */
@@ -19,24 +18,13 @@ export interface ByHand {
 }
 
 /** Runs `node <script>` with exactly `env` and resolves with its parsed handshake line. */
-export async function launchByHand(script: string, env: NodeJS.ProcessEnv, muxRequested = false): Promise<ByHand> {
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`plugin exited ${code} before its handshake: ${err}`)));
-  });
+export async function launchPlugin(script: string, env: NodeJS.ProcessEnv, muxRequested = false): Promise<ByHand> {
+  const { child, line, stderr } = await launchByHand(script, env);
   const handshake = parseHandshakeLine(line, { hostVersions: [1], muxRequested });
   return {
     child,
     handshake,
-    stderr: () => err,
+    stderr,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');

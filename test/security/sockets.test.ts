@@ -16,7 +16,7 @@ import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/ind
 import { BrokerTestClient, EchoService, type ServeEchoResponse } from '../../src/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { fixture, fixtureAt, listDir, rmDir, tmpDir } from '../helpers';
-import { COOKIE_ENV, healthCheck, launchByHand } from './launch';
+import { COOKIE_ENV, healthCheck, launchPlugin } from './launch';
 
 const OTHER_UID = 65534;
 const NOGROUP = 65534;
@@ -52,7 +52,7 @@ describe('a TS plugin\'s main socket', () => {
   it('default (temp dir, no group): plugin<digits>, 0600, owned by the plugin\'s user; another user gets EACCES', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...COOKIE_ENV };
     delete env.PLUGIN_UNIX_SOCKET_DIR;
-    const p = await launchByHand(fixture('kv-memory'), env);
+    const p = await launchPlugin(fixture('kv-memory'), env);
     try {
       const sock = p.handshake.address;
       assert.equal(path.dirname(sock), os.tmpdir());
@@ -72,7 +72,7 @@ describe('a TS plugin\'s main socket', () => {
 
   for (const group of ['daemon', '1']) {
     it(`PLUGIN_UNIX_SOCKET_GROUP=${group}: 0660 with gid 1; uid 65534 in group 1 connects and gets an RPC answer, in another group EACCES`, async () => {
-      const p = await launchByHand(fixture('kv-memory'), { ...process.env, ...COOKIE_ENV, PLUGIN_UNIX_SOCKET_DIR: openDir, PLUGIN_UNIX_SOCKET_GROUP: group });
+      const p = await launchPlugin(fixture('kv-memory'), { ...process.env, ...COOKIE_ENV, PLUGIN_UNIX_SOCKET_DIR: openDir, PLUGIN_UNIX_SOCKET_GROUP: group });
       try {
         const sock = p.handshake.address;
         const st = fs.statSync(sock);
