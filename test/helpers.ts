@@ -1,9 +1,10 @@
 /** Shared test helpers: fixture paths, temp dirs, process and socket leak checks. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { KVClient } from '../src/gen/examples/kv/kv';
 
 /** Repository root (tests run from dist/test/...). */
@@ -159,4 +160,28 @@ export function kvPut(kv: KVClient, key: string, value: string): Promise<void> {
 }
 export function kvGet(kv: KVClient, key: string): Promise<string> {
   return new Promise((res, rej) => kv.get({ key }, (e, r) => (e ? rej(e) : res(Buffer.from(r.value).toString()))));
+}
+
+export interface LaunchedByHand {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** The first stdout line (a plugin's handshake line). */
+  line: string;
+  stderr: () => string;
+}
+
+/** Runs `node <script> ...args` with exactly `env` (the test plays the host) and waits for its first stdout line. */
+export async function launchByHand(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<LaunchedByHand> {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before its first line: ${err}`)));
+  });
+  return { child, line, stderr: () => err };
 }

@@ -200,7 +200,13 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     await connection.broker.close();
     await new Promise<void>((resolve) => {
       // The reply is ignored as in Go; a plugin that never answers only costs the bounded wait.
-      connection.controller.shutdown({}, new grpc.Metadata(), { deadline }, () => resolve());
+      try {
+        connection.controller.shutdown({}, new grpc.Metadata(), { deadline }, () => resolve());
+      } catch {
+        // grpc-js throws synchronously once the shared channel is closed (a dispensed client's
+        // close() closes it); close() then rejected and left the plugin running. Go on to the kill.
+        resolve();
+      }
     });
     connection.close();
     const exit = await this.exited;

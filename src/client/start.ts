@@ -192,9 +192,13 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   try {
     proc = await spawnPlugin({ command: options.command, args: options.args ?? [], env, cwd: options.cwd });
   } catch (err) {
-    throw new StartError('ERR_LOOPP_SPAWN', `error starting plugin: ${messageOf(err)}`, {
+    // Node's argument errors quote the offending value (`... Received 'pass\x00word'`), and an env
+    // value or argument may be a secret: the quote is cut and that raw error is not kept as cause.
+    const code = (err as NodeJS.ErrnoException).code;
+    const quotesValue = code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE';
+    throw new StartError('ERR_LOOPP_SPAWN', `error starting plugin: ${quotesValue ? messageOf(err).replace(/\. Received [\s\S]*$/, '') : messageOf(err)}`, {
       input: options.command,
-      cause: err,
+      cause: quotesValue ? undefined : err,
       hint: 'Check the path and that the file is executable.',
     });
   }
@@ -268,6 +272,28 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
       throw err;
     }
     throw new StartError('ERR_LOOPP_SPAWN', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail: pump.tail() });
+  }
+  if (own !== undefined && handshake.serverCert !== undefined) {
+    // Without this, a process serving another certificate than the one it announced (an impostor on
+    // the socket) got a started client and only a generic UNAVAILABLE on the first call.
+    const { checkPeerCertificate } = await import('../mtls/peer-check');
+    const { derToPem } = await import('../mtls/cert');
+    const refused = await checkPeerCertificate({
+      channel: connection.channel,
+      own,
+      peerPem: derToPem(handshake.serverCert),
+      deadline: Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
+      signal: options.signal,
+    });
+    if (refused !== undefined) {
+      connection.close();
+      void connection.broker.close();
+      proc.kill();
+      await proc.exited;
+      // A SIGKILLed plugin cannot remove its socket; this host published nothing else yet.
+      if (handshake.network === 'unix') await fsp.rm(handshake.address, { force: true });
+      throw refused;
+    }
   }
   return new PluginClient<P>({
     name,

@@ -571,7 +571,7 @@ export function asCmdEnvStrings(cfg: EnvConfig): string[] {
 
 /** A plugin-side environment failure, carrying Go's exact text. */
 function envError(name: string, value: string, message: string, hint: string): ConfigError {
-  const shown = name === ENV.databaseUrl ? '<redacted>' : value;
+  const shown = name === ENV.databaseUrl || name === ENV.tracingCollectorTarget ? redactUrl(value) : value;
   return new ConfigError('ERR_LOOPP_ENV', message, { input: { name, value: shown }, hint });
 }
 
@@ -689,7 +689,8 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
   if (dbUrl !== '') {
     const err = goURLParseError(dbUrl, false);
     if (err !== undefined) {
-      r.failWith(ENV.databaseUrl, `failed to parse ${ENV.databaseUrl}=${dbUrl}: ${err}`, false, 'CL_DATABASE_URL must be a URL Go\'s url.Parse accepts, e.g. postgres://user:pass@host:5432/db');
+      // Go prints the URL, password included; ours shows its redacted form (a documented deviation).
+      r.failWith(ENV.databaseUrl, `failed to parse ${ENV.databaseUrl}=${redactUrl(dbUrl)}: ${goURLParseError(dbUrl, false, redactUrl)}`, false, 'CL_DATABASE_URL must be a URL Go\'s url.Parse accepts, e.g. postgres://user:pass@host:5432/db');
     }
     e.databaseUrl = dbUrl;
     e.databaseIdleInTxSessionTimeout = r.duration(ENV.databaseIdleInTxSessionTimeout, false);
@@ -734,7 +735,7 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
   e.tracingEnabled = r.bool(ENV.tracingEnabled, true);
   if (e.tracingEnabled) {
     const target = r.get(ENV.tracingCollectorTarget);
-    const err = goURLParseError(target, true);
+    const err = goURLParseError(target, true, redactUrl);
     if (err !== undefined) {
       r.failWith(ENV.tracingCollectorTarget, `invalid ${ENV.tracingCollectorTarget}: ${err}`, false, 'with CL_TRACING_ENABLED=true, CL_TRACING_COLLECTOR_TARGET must be an absolute URI (Go url.ParseRequestURI), e.g. localhost:4317 or http://otel:4317');
     }
@@ -959,8 +960,23 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** The error text Go's url.Parse (viaRequest=false) or url.ParseRequestURI (true) gives, or undefined. */
-export function goURLParseError(raw: string, viaRequest: boolean): string | undefined {
+/**
+ * A URL (parsable or not) with its secrets masked, for error texts and `input`: the userinfo
+ * password becomes `xxxxx` as Go's url.Redacted() does, and so do the values of query parameters
+ * whose names look like credentials (Postgres accepts `?password=`).
+ */
+export function redactUrl(raw: string): string {
+  // Greedy up to the authority's end, so a password holding '@' is masked whole (Go splits at the last '@').
+  return raw
+    .replace(/(\/\/[^/?#:@]*:)[^/?#]*@/g, '$1xxxxx@')
+    .replace(/([?&;][^=&#]*(?:pass|secret|token|key|auth)[^=&#]*=)[^&#]*/gi, '$1xxxxx');
+}
+
+/**
+ * The error text Go's url.Parse (viaRequest=false) or url.ParseRequestURI (true) gives, or
+ * undefined. `show` transforms the URL where the text quotes it (redaction).
+ */
+export function goURLParseError(raw: string, viaRequest: boolean, show: (url: string) => string = (u) => u): string | undefined {
   let input = raw;
   let frag: string | undefined;
   if (!viaRequest) {
@@ -971,10 +987,10 @@ export function goURLParseError(raw: string, viaRequest: boolean): string | unde
     }
   }
   const err = goURLParseInner(input, viaRequest);
-  if (err !== undefined) return `parse ${goQuote(input)}: ${err}`;
+  if (err !== undefined) return `parse ${goQuote(show(input))}: ${err}`;
   if (frag !== undefined && frag !== '') {
     const fe = unescapeError(frag, 'other');
-    if (fe !== undefined) return `parse ${goQuote(raw)}: ${fe}`;
+    if (fe !== undefined) return `parse ${goQuote(show(raw))}: ${fe}`;
   }
   return undefined;
 }

@@ -1,18 +1,18 @@
 /**
  * servePlugin's contract with whatever host launches it, checked by launching TS plugins by hand:
- * cookie refusal, socket mode and group, TCP port range, SIGINT, hclog on stderr, stdout silence, and
- * the host-side rule that no plugin outlives a host that exits without closing it.
+ * cookie refusal, unknown socket group, TCP port range, SIGINT, hclog on stderr, stdout silence, and
+ * the host-side rule that no plugin outlives a host that exits without closing it. Socket modes and
+ * groups are checked from another user in test/security/sockets.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { NOT_A_PLUGIN_TEXT } from '../../src/env';
 import { isHclogTimestamp } from '../../src/hclog';
 import { grpcPlugin, reattachPlugin } from '../../src/index';
-import { assertPidGone, binary, fixture, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
+import { assertPidGone, binary, fixture, goBinary, launchByHand, listDir, rmDir, run, sleep, tmpDir, type LaunchedByHand } from '../helpers';
 
 let sockDir: string;
 before(() => {
@@ -22,27 +22,11 @@ after(() => rmDir(sockDir));
 
 const baseEnv = () => ({ ...process.env, BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_UNIX_SOCKET_DIR: sockDir });
 
-interface Launched {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  line: string;
-  stderr: () => string;
-}
+type Launched = LaunchedByHand;
 
 /** Launches a fixture by hand and returns its handshake line. */
-async function launch(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Launched> {
-  const child = spawn(process.execPath, [fixture(name), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-  return { child, line, stderr: () => err };
+function launch(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Launched> {
+  return launchByHand(fixture(name), env, args);
 }
 
 /** SIGKILL, then remove the socket a killed plugin cannot (no host here to do it). */
@@ -60,29 +44,6 @@ describe('servePlugin, launched by hand', () => {
     assert.equal(r.stderr, NOT_A_PLUGIN_TEXT);
     assert.equal(r.stdout, '');
   });
-
-  it('unix socket: plugin<digits> in PLUGIN_UNIX_SOCKET_DIR, mode 0600, removed after Shutdown', async () => {
-    const l = await launch('kv-memory', baseEnv());
-    const parts = l.line.split('|');
-    assert.equal(parts.length, 6);
-    assert.equal(parts[2], 'unix');
-    assert.equal(path.dirname(parts[3] as string), sockDir);
-    assert.match(path.basename(parts[3] as string), /^plugin[0-9]+$/);
-    const st = fs.statSync(parts[3] as string);
-    assert.ok(st.isSocket());
-    assert.equal(st.mode & 0o777, 0o600);
-    await stop(l);
-  });
-
-  for (const group of ['daemon', '1']) {
-    it(`PLUGIN_UNIX_SOCKET_GROUP=${group}: socket 0660 owned by gid 1`, async () => {
-      const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_UNIX_SOCKET_GROUP: group });
-      const st = fs.statSync(l.line.split('|')[3] as string);
-      assert.equal(st.mode & 0o777, 0o660);
-      assert.equal(st.gid, 1);
-      await stop(l);
-    });
-  }
 
   it('an unknown socket group fails before the handshake with Go\'s text', async () => {
     const r = await run(process.execPath, [fixture('kv-memory')], { env: { ...baseEnv(), PLUGIN_UNIX_SOCKET_GROUP: 'no-such-group-xyz' } });

@@ -1,6 +1,7 @@
 /**
  * Real go-plugin hosts (v1.8.0 and v1.4.10) launching loopp's TypeScript plugins: the KV example
- * matrix, Kill without force-kill, SyncStdout/SyncStderr byte-exactness, reattach, Ping, SkipHostEnv.
+ * matrix, Kill without force-kill, SyncStdout/SyncStderr byte-exactness, reattach, Ping (SkipHostEnv is
+ * in test/security/host-env).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -112,13 +113,5 @@ describe('Go host features against a TS plugin', () => {
   it('Ping() answers through the health service "plugin"', async () => {
     const { json } = await feature('ping', ['-automtls'], binary('kv-plugin-ts'));
     assert.equal(json.ok, true);
-  });
-
-  it('SkipHostEnv keeps the host environment from the plugin', async () => {
-    const env = { LOOPP_TEST_SECRET: 'visible-only-without-skip' };
-    const withEnv = await feature('env', ['-name=LOOPP_TEST_SECRET'], binary('kv-plugin-ts'), env);
-    assert.equal(withEnv.json.value, 'visible-only-without-skip');
-    const skipped = await feature('env', ['-skip-host-env', '-name=LOOPP_TEST_SECRET'], binary('kv-plugin-ts'), env);
-    assert.equal(skipped.json.value, '');
   });
 });

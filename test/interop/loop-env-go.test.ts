@@ -301,7 +301,10 @@ describe('EnvConfig: Go and TS fail with the same text', () => {
         assert.equal(err.code, 'ERR_LOOPP_ENV');
         tsText = err.message;
       }
-      assert.equal(tsText, goText);
+      // Documented deviation: where Go prints a URL with its password, ours is masked as
+      // url.Redacted() masks it; everything else is Go's text.
+      assert.equal(tsText, name === 'bad database URL' ? goText.replaceAll('u:p@', 'u:xxxxx@') : goText);
+      if (name === 'bad database URL') assert.match(goText, /u:p@host/);
     });
   }
 });
