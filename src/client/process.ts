@@ -102,6 +102,8 @@ const GUARD_SCRIPT = [
   'for g in $live; do kill -KILL -$g 2>/dev/null; done',
   'printf \'%s\' "$socks" | while IFS= read -r s; do if [ -S "$s" ]; then rm -f "$s"; elif [ -d "$s" ]; then rmdir "$s" 2>/dev/null; fi; done',
 ].join('\n');
+/** The guard's `$0`, so `ps` shows what it is. */
+export const ORPHAN_GUARD_ARGV0 = 'loopp-orphan-guard';
 let guard: Writable | null | undefined;
 function tellGuard(line: string): void {
   if (guard === undefined) {
@@ -110,7 +112,11 @@ function tellGuard(line: string): void {
     try {
       // The subshell is backgrounded so the `sh` we spawn exits at once; fd 3 survives the `&`
       // (only stdin is redirected to /dev/null for an asynchronous list).
-      const sh = spawn('/bin/sh', ['-c', `(${GUARD_SCRIPT}) &`], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true });
+      const sh = spawn('/bin/sh', ['-c', `(${GUARD_SCRIPT}) &`], {
+        argv0: ORPHAN_GUARD_ARGV0,
+        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+        detached: true,
+      });
       sh.once('error', () => {});
       sh.unref();
       const pipe = sh.stdio[3] as Socket;

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StartError, grpcPlugin, startPlugin, type SecureConfig } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
+import { ORPHAN_GUARD_ARGV0 } from '../../src/client/process';
 import { binary, goBinary, kvGet, kvPut, listDir, rmDir, tmpDir } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
@@ -22,7 +23,9 @@ const realSpawn = childProcess.spawn;
 let spawned: string[] = [];
 before(() => {
   childProcess.spawn = ((...args: Parameters<typeof realSpawn>) => {
-    spawned.push(String(args[0]));
+    // The host's orphan guard (one shell per host process, started with its first plugin) is not a plugin.
+    const options = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as { argv0?: string } | undefined;
+    if (options?.argv0 !== ORPHAN_GUARD_ARGV0) spawned.push(String(args[0]));
     return realSpawn(...args);
   }) as typeof realSpawn;
 });
