@@ -89,15 +89,15 @@ export function listDir(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
-/** Live (non-zombie) processes as [pid, ppid, pgid] from /proc. */
-function liveProcesses(): Array<[number, number, number]> {
-  const out: Array<[number, number, number]> = [];
+/** Processes as [pid, ppid, pgid, state] from /proc. */
+function processes(): Array<[number, number, number, string]> {
+  const out: Array<[number, number, number, string]> = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z') out.push([Number(entry), Number(fields[1]), Number(fields[2])]);
+      out.push([Number(entry), Number(fields[1]), Number(fields[2]), fields[0] as string]);
     } catch {
       // raced with exit
     }
@@ -105,9 +105,23 @@ function liveProcesses(): Array<[number, number, number]> {
   return out;
 }
 
+/** Live (non-zombie) processes as [pid, ppid, pgid] from /proc. */
+function liveProcesses(): Array<[number, number, number]> {
+  return processes()
+    .filter(([, , , state]) => state !== 'Z')
+    .map(([pid, ppid, pgid]) => [pid, ppid, pgid]);
+}
+
 /** Children of this process (pids). */
 export function childPids(): number[] {
   return liveProcesses().filter(([, ppid]) => ppid === process.pid).map(([pid]) => pid);
+}
+
+/** Children of this process that exited and were never reaped (zombies). */
+export function zombieChildPids(): number[] {
+  return processes()
+    .filter(([, ppid, , state]) => ppid === process.pid && state === 'Z')
+    .map(([pid]) => pid);
 }
 
 export interface RunResult {
