@@ -6,22 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoClient } from '../../src/gen/examples/brokertest/brokertest';
-import { KVClient } from '../../src/gen/examples/kv/kv';
-import { FIXTURE_HANDSHAKE } from '../../fixtures/plugins/_common';
-import { unary } from '../../fixtures/counter/shared';
-import { binary, childPids, fixtureAt, goBinary, kvGet, kvPut, rmDir, tmpDir } from '../helpers';
+import { childPids, kvGet, kvPut, rmDir, tmpDir } from '../helpers';
+import { echoCall, startBrokertest, startKv, withPluginEcho } from './common';
 
 const N = 10_000;
 const KEYS = 100;
 const GO_SUFFIX = '\n\nWritten from plugin-go-grpc';
-
-const kvPlugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
-const brokerPlugins = {
-  brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }),
-};
 
 interface Mode {
   autoMTLS: boolean;
@@ -46,14 +36,7 @@ describe(`${N} concurrent RPCs over one plugin connection`, () => {
     for (const mode of modes) {
       it(`TS host -> ${go ? 'Go' : 'TS'} KV plugin, ${modeName(mode)}: ${N} Gets at once, each with its key's value`, async () => {
         const work = tmpDir('loopp-conc-');
-        const p = await startPlugin({
-          command: go ? goBinary('kv-plugin-go') : binary('kv-plugin-ts'),
-          cwd: work,
-          handshake: FIXTURE_HANDSHAKE,
-          plugins: kvPlugins,
-          autoMTLS: mode.autoMTLS,
-          grpcBrokerMultiplex: mode.mux,
-        });
+        const p = await startKv({ go, ...mode, cwd: work });
         try {
           const kv = p.dispense('kv');
           await Promise.all(Array.from({ length: KEYS }, (_, k) => kvPut(kv, `key${k}`, `value ${k}`)));
@@ -79,27 +62,11 @@ describe(`${N} concurrent RPCs over one brokered connection`, () => {
       { autoMTLS: true, mux: true },
     ]) {
       it(`TS host -> ${go ? 'Go' : 'TS'} brokertest plugin, ${modeName(mode)}: ${N} Echos on a plugin-served broker id`, async () => {
-        const p = await startPlugin({
-          command: go ? goBinary('brokertest-plugin-go') : process.execPath,
-          args: go ? [] : [fixtureAt('brokertest/brokertest-plugin')],
-          handshake: FIXTURE_HANDSHAKE,
-          plugins: brokerPlugins,
-          autoMTLS: mode.autoMTLS,
-          grpcBrokerMultiplex: mode.mux,
-        });
+        const p = await startBrokertest({ go, ...mode });
         try {
-          const { ctx, client } = p.dispense('brokertest');
-          const { id } = await unary<{ prefix: string }, { id: number }>(client.serveEcho, client, { prefix: 'echo:' });
-          const channel = await ctx.broker.dial(id);
-          try {
-            const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
-            const { answers, ms } = await burst((i) => unary<{ text: string }, { text: string }>(echo.echo, echo, { text: String(i) }));
-            console.log(`# ${N} concurrent Echos, brokered, TS host -> ${go ? 'Go' : 'TS'} plugin, ${modeName(mode)}: ${ms.toFixed(0)} ms`);
-            answers.forEach((a, i) => assert.deepEqual(a, { text: `echo:${i}` }, `call ${i}`));
-          } finally {
-            channel.close();
-          }
-          await unary(client.stopEcho, client, { id });
+          const { answers, ms } = await withPluginEcho(p, 'echo:', (echo) => burst((i) => echoCall(echo, String(i))));
+          console.log(`# ${N} concurrent Echos, brokered, TS host -> ${go ? 'Go' : 'TS'} plugin, ${modeName(mode)}: ${ms.toFixed(0)} ms`);
+          answers.forEach((a, i) => assert.deepEqual(a, { text: `echo:${i}` }, `call ${i}`));
         } finally {
           assert.deepEqual(await p.close(), { code: 0, signal: null, reason: 'closed' });
         }

@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { describe, it } from 'node:test';
-import { grpcPlugin, startPlugin } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { startPlugin } from '../../src/index';
 import { FIXTURE_HANDSHAKE, floodByte } from '../../fixtures/plugins/_common';
 import { childPids, fixture, goBinary, kvGet, rmDir, tmpDir } from '../helpers';
+import { fullGc, kvPlugins } from './common';
 
 const FLOOD_BYTES = 100 * 1000 * 1000;
 /**
@@ -39,8 +37,6 @@ const IN_FLIGHT_BOUND = 40 * 1000 * 1000;
 /** The slow sink's pace: 256 KiB every 10 ms, at most ~25 MB/s, slower than GRPCStdio here. */
 const SLOW_BATCH = 256 * 1024;
 const SLOW_PAUSE_MS = 10;
-
-const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 
 /** Checks every byte against the flood pattern as it arrives; optionally paces itself. */
 class FloodSink extends Writable {
@@ -96,13 +92,8 @@ class FloodSink extends Writable {
   }
 }
 
-function collector(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
-
 describe('100 MB stdout flood through GRPCStdio', () => {
-  const gc = collector();
+  const gc = fullGc();
   const cases = [
     { name: 'TS plugin', command: process.execPath, args: () => [fixture('stdio-bench')] },
     { name: 'Go plugin', command: '', args: () => [] as string[] },
@@ -117,7 +108,7 @@ describe('100 MB stdout flood through GRPCStdio', () => {
           args: c.args(),
           cwd: work,
           handshake: FIXTURE_HANDSHAKE,
-          plugins,
+          plugins: kvPlugins,
           autoMTLS: false,
           syncStdout: sink,
         });

@@ -17,17 +17,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
-import * as grpc from '@grpc/grpc-js';
-import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoClient, EchoService } from '../../src/gen/examples/brokertest/brokertest';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { EchoService } from '../../src/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
-import { FIXTURE_HANDSHAKE } from '../../fixtures/plugins/_common';
 import { unary } from '../../fixtures/counter/shared';
 import { arg, machineInfo } from '../bench/common';
-import { binary, childPids, fixtureAt, goBinary, kvGet, kvPut, sleep, zombieChildPids } from '../helpers';
+import { childPids, kvGet, kvPut, sleep, zombieChildPids } from '../helpers';
+import { echoCall, fullGc, startBrokertest, startKv, withPluginEcho } from '../load/common';
 
 export interface Sample {
   /** Cycles completed when the sample was taken. */
@@ -76,17 +71,6 @@ export interface SoakResult {
   combos: Record<string, number>;
 }
 
-const kvPlugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
-const brokerPlugins = {
-  brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }),
-};
-
-/** A full GC without --expose-gc on the command line (the test runner starts the process). */
-function collector(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
-
 function tempEntries(dir: string): { sockets: number; tempDirs: number; otherFiles: number } {
   const out = { sockets: 0, tempDirs: 0, otherFiles: 0 };
   for (const name of fs.readdirSync(dir)) {
@@ -112,14 +96,7 @@ function comboOf(i: number): { go: boolean; autoMTLS: boolean; mux: boolean; bro
 }
 
 async function kvCycle(i: number, go: boolean, autoMTLS: boolean, mux: boolean, cwd: string): Promise<void> {
-  const p = await startPlugin({
-    command: go ? goBinary('kv-plugin-go') : binary('kv-plugin-ts'),
-    cwd,
-    handshake: FIXTURE_HANDSHAKE,
-    plugins: kvPlugins,
-    autoMTLS,
-    grpcBrokerMultiplex: mux,
-  });
+  const p = await startKv({ go, autoMTLS, mux, cwd });
   try {
     const kv = p.dispense('kv');
     await kvPut(kv, `k${i % 4}`, `v${i}`);
@@ -132,28 +109,12 @@ async function kvCycle(i: number, go: boolean, autoMTLS: boolean, mux: boolean, 
 }
 
 async function brokerCycle(i: number, go: boolean, autoMTLS: boolean, mux: boolean, cwd: string): Promise<void> {
-  const p = await startPlugin({
-    command: go ? goBinary('brokertest-plugin-go') : process.execPath,
-    args: go ? [] : [fixtureAt('brokertest/brokertest-plugin')],
-    cwd,
-    handshake: FIXTURE_HANDSHAKE,
-    plugins: brokerPlugins,
-    autoMTLS,
-    grpcBrokerMultiplex: mux,
-  });
+  const p = await startBrokertest({ go, autoMTLS, mux, cwd });
   try {
-    const { ctx, client } = p.dispense('brokertest');
     // Plugin serves, host dials.
-    const { id } = await unary<{ prefix: string }, { id: number }>(client.serveEcho, client, { prefix: 'p:' });
-    const channel = await ctx.broker.dial(id);
-    try {
-      const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
-      assert.deepEqual(await unary(echo.echo, echo, { text: `c${i}` }), { text: `p:c${i}` });
-    } finally {
-      channel.close();
-    }
-    await unary(client.stopEcho, client, { id });
+    assert.deepEqual(await withPluginEcho(p, 'p:', (echo) => echoCall(echo, `c${i}`)), { text: `p:c${i}` });
     // Host serves, plugin dials.
+    const { ctx, client } = p.dispense('brokertest');
     const hostId = ctx.broker.nextId();
     const served = await ctx.broker.acceptAndServe(hostId, (s) => s.addService(EchoService, echoServer('h:')));
     try {
@@ -189,7 +150,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { cycles } = options;
   const warmup = Math.min(options.warmup ?? 16, cycles);
   const checkpoints = options.checkpoints ?? 4;
-  const gc = collector();
+  const gc = fullGc();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-soak-tmp-'));
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-soak-work-'));
   const savedTmp = process.env.TMPDIR;
