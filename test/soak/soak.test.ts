@@ -10,11 +10,13 @@ import { leaks, runSoak, soakTable } from './soak';
 const CYCLES = 100;
 /**
  * Growth from the post-warm-up baseline (16 cycles) to the end. Measured here (2 cores, Node 20):
- * 100 cycles +10-11 MB RSS and +1.0 MB heapUsed; 1000 cycles +37 MB RSS (flat from about cycle 300:
- * allocator and code-space growth that levels off) and +2.1 MB heapUsed. A leak of one grpc-js channel
- * or yamux session per cycle shows in the heap long before it shows in RSS, hence the tight heap bound.
+ * 100 cycles +10-17 MB RSS (up to +30 MB by cycle 125 in one run) and +1.0-1.3 MB heapUsed; 1000
+ * cycles +37-38 MB RSS, flat from about cycle 300 (allocator and code-space growth that levels off),
+ * and +2.1 MB heapUsed. The RSS bound sits above that plateau, so only a real leak (over ~0.6 MB a
+ * cycle) trips it; a leaked grpc-js channel or yamux session per cycle shows in the heap first, hence
+ * the tight heap bound.
  */
-const RSS_BOUND_MB = 40;
+const RSS_BOUND_MB = 56;
 const HEAP_BOUND_MB = 3;
 
 it(`soak: ${CYCLES} cycles leave no fds, children, sockets or temp dirs behind, and memory flat`, async () => {

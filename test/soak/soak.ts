@@ -11,7 +11,10 @@
  * The temp dir is a private one (TMPDIR for the host and, inherited, for every plugin), because the
  * machine's /tmp is shared with other test runs whose files would read as ours.
  *
- *   node dist/test/soak/soak.js [--cycles 1000] [--warmup 16] [--out dist/soak.json]
+ *   node dist/test/soak/soak.js [--cycles 1000] [--warmup 16] [--checkpoints 5] [--out dist/soak.json]
+ *
+ * Prints a Markdown table on stdout (progress on stderr, and each cycle's time with
+ * LOOPP_SOAK_TRACE=1), writes the JSON, and exits 1 if anything counted is not back where it was.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
