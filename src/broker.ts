@@ -12,6 +12,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
+import { SERVER_MAX_CONCURRENT_STREAMS } from './constants';
 import { createLog, type Log } from './debug';
 import { BrokerError, messageOf } from './errors';
 import type { ConnInfo } from './gen/plugin/grpc_broker';
@@ -242,7 +243,11 @@ export class GrpcBroker {
     attach: (inject: (connection: Duplex) => void) => void,
     detach: () => Promise<void>,
   ): BrokerServer {
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS,
+    });
     register(server);
     const injector = server.createConnectionInjector(this.#transport.serverCredentials());
     attach((connection) => injector.injectConnection(connection));

@@ -31,3 +31,11 @@ export const DEFAULT_LOG_BUFFER_BYTES = 65536;
 export const MAX_HANDSHAKE_LINE_BYTES = 65536;
 /** Linux sun_path limit minus the terminating NUL. */
 export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
+/**
+ * SETTINGS_MAX_CONCURRENT_STREAMS that loopp's gRPC servers (plugin main server, broker sub-servers)
+ * announce. Node's HTTP/2 server stalls for good when a client opens several thousand streams at once
+ * (10 000 concurrent unary calls never completed; 2 000 did; grpc-go has no such problem): with the
+ * limit announced, grpc-js and grpc-go clients queue the excess streams themselves. A stream beyond
+ * the limit waits for one to finish, so a connection can hold at most this many long-lived streams.
+ */
+export const SERVER_MAX_CONCURRENT_STREAMS = 1000;

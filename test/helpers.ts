@@ -90,15 +90,15 @@ export function listDir(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
-/** Live (non-zombie) processes as [pid, ppid, pgid] from /proc. */
-function liveProcesses(): Array<[number, number, number]> {
-  const out: Array<[number, number, number]> = [];
+/** Processes as [pid, ppid, pgid, state] from /proc. */
+function processes(): Array<[number, number, number, string]> {
+  const out: Array<[number, number, number, string]> = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z') out.push([Number(entry), Number(fields[1]), Number(fields[2])]);
+      out.push([Number(entry), Number(fields[1]), Number(fields[2]), fields[0] as string]);
     } catch {
       // raced with exit
     }
@@ -106,25 +106,23 @@ function liveProcesses(): Array<[number, number, number]> {
   return out;
 }
 
-/** Children of this process that have exited but were not reaped (state Z in /proc/<pid>/stat). */
-export function zombieChildren(): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' && Number(fields[1]) === process.pid) out.push(Number(entry));
-    } catch {
-      // raced with the reap
-    }
-  }
-  return out;
+/** Live (non-zombie) processes as [pid, ppid, pgid] from /proc. */
+function liveProcesses(): Array<[number, number, number]> {
+  return processes()
+    .filter(([, , , state]) => state !== 'Z')
+    .map(([pid, ppid, pgid]) => [pid, ppid, pgid]);
 }
 
 /** Children of this process (pids). */
 export function childPids(): number[] {
   return liveProcesses().filter(([, ppid]) => ppid === process.pid).map(([pid]) => pid);
+}
+
+/** Children of this process that exited and were never reaped (zombies). */
+export function zombieChildPids(): number[] {
+  return processes()
+    .filter(([, ppid, , state]) => ppid === process.pid && state === 'Z')
+    .map(([pid]) => pid);
 }
 
 export interface RunResult {

@@ -6,6 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../broker';
+import { SERVER_MAX_CONCURRENT_STREAMS } from '../constants';
 import { createLog } from '../debug';
 import { checkMagicCookie, readPluginEnv, type HandshakeConfig, type PluginEnv } from '../env';
 import { BrokerError, ConfigError, LooppError, messageOf } from '../errors';
@@ -174,8 +175,9 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
   }
   const brokerTransport: BrokerTransport = { listen, serverCredentials: () => serverCreds, channelCredentials: channelCreds };
   const broker = new GrpcBroker({ side: 'plugin', transport: brokerTransport, instance: `pid=${process.pid}`, mux });
-  // Go's plugin server keeps grpc-go's 4 MiB receive limit unless the plugin raises it.
-  const server = new grpc.Server(options.serverOptions);
+  // Go's plugin server keeps grpc-go's 4 MiB receive limit unless the plugin raises it. The stream
+  // limit (see SERVER_MAX_CONCURRENT_STREAMS) can be overridden through serverOptions too.
+  const server = new grpc.Server({ 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...options.serverOptions });
   const health = new HealthState();
   health.addTo(server);
   const stdio = new StdioForwarder({ log });

@@ -3,6 +3,9 @@
  * console.*) are captured, cut into chunks of at most 1024 bytes as a Go plugin's pipe readers do,
  * and sent on the StreamStdio server stream. Until the host opens the stream the chunks are queued
  * (bounded: beyond `maxQueuedBytes` the oldest are dropped and counted, where Go would block).
+ * Writes report back-pressure as a Node stream does: write() returns false once `highWaterMark`
+ * bytes wait in the queue, and the stream emits 'drain' when the queue has been handed to gRPC, so a
+ * writer that honours it is held at the host's pace (HTTP/2 flow control) and loses nothing.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { STDIO_CHUNK_BYTES } from '../constants';
@@ -32,6 +35,8 @@ const FAST_STDIO_SERVICE = {
 
 export interface StdioForwarderOptions {
   maxQueuedBytes?: number;
+  /** Queued bytes from which write() returns false (default 1 MiB). */
+  highWaterMark?: number;
   log: Log;
 }
 
@@ -42,6 +47,9 @@ export class StdioForwarder {
   #queuedBytes = 0;
   #dropped = 0;
   #maxQueuedBytes: number;
+  #highWaterMark: number;
+  /** Captured streams whose write() returned false and that are owed a 'drain'. */
+  #owedDrain = new Set<NodeJS.WriteStream>();
   #call: grpc.ServerWritableStream<Empty, StdioData> | undefined;
   #waitingDrain = false;
   #restore: (() => void) | undefined;
@@ -49,6 +57,7 @@ export class StdioForwarder {
 
   constructor(options: StdioForwarderOptions) {
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.#log = options.log;
   }
 
@@ -64,8 +73,8 @@ export class StdioForwarder {
     const err = process.stderr;
     const origOut = out.write;
     const origErr = err.write;
-    out.write = this.#writer(StdioData_Channel.STDOUT);
-    err.write = this.#writer(StdioData_Channel.STDERR);
+    out.write = this.#writer(StdioData_Channel.STDOUT, out);
+    err.write = this.#writer(StdioData_Channel.STDERR, err);
     this.#restore = () => {
       out.write = origOut;
       err.write = origErr;
@@ -76,9 +85,10 @@ export class StdioForwarder {
   release(): void {
     this.#restore?.();
     this.#restore = undefined;
+    this.#owedDrain.clear();
   }
 
-  #writer(channel: StdioData_Channel): WriteFn {
+  #writer(channel: StdioData_Channel, stream: NodeJS.WriteStream): WriteFn {
     return ((chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
       const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
       const encoding = typeof encodingOrCb === 'string' ? (encodingOrCb as BufferEncoding) : 'utf8';
@@ -86,7 +96,11 @@ export class StdioForwarder {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
       this.#enqueue(channel, buf);
       if (typeof callback === 'function') queueMicrotask(() => (callback as (e?: Error | null) => void)(null));
-      return true;
+      // Always true before, so a plugin writing faster than the host reads (a 100 MB stdout flood)
+      // had no way to wait and lost everything beyond the 8 MiB queue.
+      if (this.#queuedBytes < this.#highWaterMark) return true;
+      this.#owedDrain.add(stream);
+      return false;
     }) as WriteFn;
   }
 
@@ -139,6 +153,14 @@ export class StdioForwarder {
       }
     }
     this.#compact();
+    if (this.#owedDrain.size > 0) {
+      const owed = [...this.#owedDrain];
+      this.#owedDrain.clear();
+      // Asynchronously, as a Node stream emits it (the writer's loop may still be on the stack).
+      process.nextTick(() => {
+        for (const stream of owed) stream.emit('drain');
+      });
+    }
   }
 
   addTo(server: grpc.Server): void {

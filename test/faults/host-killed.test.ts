@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { assertGroupGone, fixtureAt, goBinary, groupMembers, listDir, rmDir, sleep, tmpDir, zombieChildren } from '../helpers';
+import { assertGroupGone, fixtureAt, goBinary, groupMembers, listDir, rmDir, sleep, tmpDir, zombieChildPids } from '../helpers';
 
 let sockDir: string;
 before(() => {
@@ -44,7 +44,7 @@ describe('host SIGKILLed while its plugins run', () => {
       }),
     );
     process.stderr.write(`# host SIGKILLed: plugin groups gone after ${JSON.stringify(gone)} ms\n`);
-    assert.deepEqual(zombieChildren(), []);
+    assert.deepEqual(zombieChildPids(), []);
     // TS plugins remove their own sockets; the guard removes the killed Go plugin's and the host's
     // multiplexing bridge, right after its kill.
     for (const until = Date.now() + 2000; listDir(sockDir).length > 0 && Date.now() < until; ) await sleep(25);

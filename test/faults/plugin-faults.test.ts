@@ -16,7 +16,7 @@ import * as grpc from '@grpc/grpc-js';
 import { BrokerError, grpcPlugin, startPlugin, type PluginClient, type PluginClientContext, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
 import { KVClient } from '../../src/gen/examples/kv/kv';
 import { FaultsClient, type Tick } from '../../src/gen/fixtures/faults';
-import { assertGroupGone, childPids, fixture, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, sleep, tmpDir, zombieChildren } from '../helpers';
+import { assertGroupGone, childPids, fixture, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, sleep, tmpDir, zombieChildPids } from '../helpers';
 
 const plugins = {
   kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }),
@@ -77,7 +77,7 @@ function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false;
 /** What every fault must leave behind: nothing. */
 async function assertNothingLeft(p: PluginClient<never> | PluginClient<P> | PluginClient<typeof goPlugins>): Promise<void> {
   await assertGroupGone(p.pid);
-  assert.deepEqual(zombieChildren(), [], 'a zombie child is left');
+  assert.deepEqual(zombieChildPids(), [], 'a zombie child is left');
   assert.deepEqual(childPids(), [], 'a child process is left');
   assert.deepEqual(listDir(sockDir), [], 'a socket file is left');
 }
