@@ -10,7 +10,7 @@ PROTOS := $(shell find proto -name '*.proto')
 TEST_TIMEOUT_MS ?= 120000
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
 
-.PHONY: install proto build interop-bin test test-unit test-integration test-interop demo clean bench
+.PHONY: install proto build interop-bin test test-unit test-integration test-interop demo clean bench soak fuzz
 
 install: $(NODE_MODULES_STAMP)
 $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
@@ -44,6 +44,10 @@ test-interop: build interop-bin
 
 bench: build interop-bin
 	node dist/test/bench/run.js --out dist/bench.json
+
+# 1 000 launch/call/close cycles; prints a table, writes dist/soak.json, exits 1 on any leak.
+soak: build interop-bin
+	node dist/test/soak/soak.js --cycles 1000 --out dist/soak.json
 
 demo: build interop-bin
 	node dist/fixtures/demo/demo.js
