@@ -34,6 +34,11 @@ function intFromEnv(name: string, fallback: number): number {
 export const RUNS = intFromEnv('LOOPP_FUZZ_RUNS', 10_000);
 export const SEED = intFromEnv('LOOPP_FUZZ_SEED', DEFAULT_SEED);
 const PATH = process.env['LOOPP_FUZZ_PATH'] || undefined;
+/**
+ * Whether to assert that a property's cases reached every outcome it is meant to test (a generator that
+ * never produces, say, a bad certificate tests less than it claims). Off for small runs and for a replay.
+ */
+export const CHECK_COVERAGE = RUNS >= 1000 && PATH === undefined;
 
 /**
  * fast-check parameters for one property. `fraction` scales RUNS down for a *labelled* secondary property
@@ -53,7 +58,11 @@ interface Diagnose {
 export function check<Ts extends [unknown, ...unknown[]]>(t: Diagnose, property: fc.IPropertyWithHooks<Ts>, fraction = 1): void {
   const p = params<Ts>(fraction);
   const t0 = process.hrtime.bigint();
-  fc.assert(property, p);
+  try {
+    fc.assert(property, p);
+  } catch (err) {
+    throw withCause(err);
+  }
   t.diagnostic(`seed=${SEED} runs=${p.numRuns} ms=${Number((process.hrtime.bigint() - t0) / 1_000_000n)}`);
 }
 
@@ -61,8 +70,21 @@ export function check<Ts extends [unknown, ...unknown[]]>(t: Diagnose, property:
 export async function checkAsync<Ts extends [unknown, ...unknown[]]>(t: Diagnose, property: fc.IAsyncPropertyWithHooks<Ts>, fraction = 1): Promise<void> {
   const p = params<Ts>(fraction);
   const t0 = process.hrtime.bigint();
-  await fc.assert(property, p);
+  try {
+    await fc.assert(property, p);
+  } catch (err) {
+    throw withCause(err);
+  }
   t.diagnostic(`seed=${SEED} runs=${p.numRuns} ms=${Number((process.hrtime.bigint() - t0) / 1_000_000n)}`);
+}
+
+/** fast-check keeps the failing assertion in `cause`; node:test prints only the message, so append it. */
+function withCause(err: unknown): unknown {
+  if (err instanceof Error && err.cause !== undefined) {
+    const cause = err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause);
+    err.message += `\nCause: ${cause}`;
+  }
+  return err;
 }
 
 /** Every LooppErrorCode, checked against the union at compile time in both directions. */
