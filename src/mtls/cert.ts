@@ -239,7 +239,7 @@ export function decodeHandshakeCert(field: string): Buffer {
 }
 
 /**
- * Why `der` is not exactly one X.509 certificate, as Go's x509.ParseCertificate would say, or undefined.
+ * Why `der` is not exactly one X.509 certificate in DER form, in Go's x509.ParseCertificate words, or undefined.
  * OpenSSL (behind X509Certificate) stops after the certificate and ignores bytes after it; Go rejects
  * them ("x509: trailing data"), so a Go host refuses such a handshake. The property tests found us
  * accepting it (and handing the trailing bytes on as the peer's DER).
@@ -251,7 +251,11 @@ function x509Problem(der: Buffer): { reason: string; cause?: unknown } | undefin
   } catch (err) {
     return { reason: `x509: malformed certificate (${messageOf(err)})`, cause: err };
   }
-  if (cert.raw.length !== der.length) return { reason: 'x509: trailing data' };
+  if (cert.raw.length < der.length && cert.raw.equals(der.subarray(0, cert.raw.length))) return { reason: 'x509: trailing data' };
+  // OpenSSL also accepts encodings that are not DER (e.g. a signature BIT STRING with a non-zero unused-bits
+  // count, found by `make fuzz`) and hands back its own re-encoding as `raw`; only canonical DER, as Go
+  // writes it, is passed on.
+  if (!cert.raw.equals(der)) return { reason: 'x509: malformed certificate (not in DER form)' };
   return undefined;
 }
 

@@ -68,7 +68,8 @@ export function check<Ts extends [unknown, ...unknown[]]>(t: Diagnose, property:
 
 /** The asynchronous variant of `check`. */
 export async function checkAsync<Ts extends [unknown, ...unknown[]]>(t: Diagnose, property: fc.IAsyncPropertyWithHooks<Ts>, fraction = 1): Promise<void> {
-  const p = params<Ts>(fraction);
+  // A case that does not settle within 20 s fails as a hang (cases bound their own waits far lower).
+  const p: fc.Parameters<Ts> = { ...params<Ts>(fraction), timeout: 20_000 };
   const t0 = process.hrtime.bigint();
   try {
     await fc.assert(property, p);

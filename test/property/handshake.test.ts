@@ -13,6 +13,8 @@ import { formatHandshakeLine, parseHandshakeLine, type Handshake, type Network }
 import { goAtoi } from '../../src/internal/go-strconv';
 import { createFirstLineReader, createLineSplitter, type FirstLineResult, type LineInfo } from '../../src/internal/lines';
 import { decodeHandshakeCert, encodeHandshakeCert, generateCertificate } from '../../src/mtls/cert';
+import { readChildren, readTlv } from '../../src/mtls/der';
+import { PROPERTY_CERTS_BASE64 } from './certs';
 import {
   CHECK_COVERAGE,
   RUNS,
@@ -37,8 +39,9 @@ const HANDSHAKE_CODES: readonly LooppErrorCode[] = [
   'ERR_LOOPP_MUX_UNSUPPORTED',
 ];
 
-// Real AutoMTLS certificates (as a plugin would send), generated once: ~5 ms each.
-const CERTS: readonly Buffer[] = [generateCertificate().certDer, generateCertificate().certDer, generateCertificate().certDer];
+// Real AutoMTLS certificates (as a plugin would send). Fixed ones, so a seed replays exactly; plus a check
+// that a fresh one has the same shape, so the fixed ones cannot drift from what generateCertificate makes.
+const CERTS: readonly Buffer[] = PROPERTY_CERTS_BASE64.map((b) => Buffer.from(b, 'base64'));
 const MIB = 1024 * 1024;
 // 1 MiB fields, built once; the properties reuse them (flattening a 1 MiB string per case is the cost).
 const HUGE_FIELDS: readonly string[] = ['7'.repeat(MIB), 'A'.repeat(MIB), encodeHandshakeCert(Buffer.alloc(MIB * 0.75, 0x30)), '/'.repeat(MIB - 1) + 'x'];
@@ -510,6 +513,17 @@ describe('property: stderr line splitter', () => {
 });
 
 describe('handshake certificate found by the properties', () => {
+  it('the fixed certificates have the shape generateCertificate makes today', () => {
+    const fresh = new X509Certificate(generateCertificate().certDer);
+    for (const der of CERTS) {
+      const c = new X509Certificate(der);
+      assert.equal(c.subject, fresh.subject);
+      assert.equal(c.publicKey.asymmetricKeyDetails?.namedCurve, fresh.publicKey.asymmetricKeyDetails?.namedCurve);
+      assert.equal(der.length > 500 && der.length < 700, true);
+      assert.ok(decodeHandshakeCert(encodeHandshakeCert(der)).equals(der));
+    }
+  });
+
   it('rejects a certificate followed by trailing bytes, as Go\'s x509.ParseCertificate does', () => {
     const der = CERTS[0] as Buffer;
     for (const extra of [Buffer.from([0]), Buffer.from('garbage')]) {
@@ -519,5 +533,19 @@ describe('handshake certificate found by the properties', () => {
         (e: unknown) => e instanceof HandshakeError && e.code === 'ERR_LOOPP_SERVER_CERT' && e.message === 'error parsing server cert: x509: trailing data',
       );
     }
+  });
+
+  it('rejects a certificate that is not in DER form although OpenSSL parses it (found by make fuzz)', () => {
+    const der = Buffer.from(CERTS[0] as Buffer);
+    // The signature is the certificate's last element, a BIT STRING whose first content byte counts unused bits.
+    const [, , signature] = readChildren(readTlv(der).node);
+    assert.ok(signature !== undefined && signature.tag === 0x03 && signature.value[0] === 0);
+    // Two unused bits that are not zero: DER (and Go's parser) forbid it, OpenSSL masks them off in `raw`.
+    der[der.length - signature.value.length] = 2;
+    der[der.length - 1] = (der[der.length - 1] as number) | 0x03;
+    assert.throws(
+      () => decodeHandshakeCert(encodeHandshakeCert(der)),
+      (e: unknown) => e instanceof HandshakeError && e.code === 'ERR_LOOPP_SERVER_CERT' && e.message === 'error parsing server cert: x509: malformed certificate (not in DER form)',
+    );
   });
 });
