@@ -81,6 +81,27 @@ export interface GrpcBrokerOptions {
   instance?: string;
   /** Present in multiplexed mode. */
   mux?: MuxContext;
+  /**
+   * @internal Tests only, not part of the public API (GrpcBrokerOptions is not exported from src/index.ts):
+   * replaces BROKER_TIMEOUT_MS so property tests can run thousands of dial/janitor timeouts.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * @internal Tests only (not exported from src/index.ts): `broker[brokerResources]()` counts what a broker
+ * still holds, so leak checks need no timing.
+ */
+export const brokerResources = Symbol('loopp.broker.resources');
+
+export interface BrokerResources {
+  /** ConnInfo slots (each unclaimed message has a janitor timer). */
+  slots: number;
+  /** Dials waiting for a ConnInfo (each with a timeout timer). */
+  waiting: number;
+  servers: number;
+  bridges: number;
+  unsent: number;
 }
 
 export class GrpcBroker {
@@ -101,9 +122,11 @@ export class GrpcBroker {
   #mux: MuxContext | undefined;
   /** Messages sent before the StartStream stream was attached. */
   #unsent: ConnInfo[] = [];
+  #timeoutMs: number;
 
   constructor(options: GrpcBrokerOptions) {
     this.side = options.side;
+    this.#timeoutMs = options.timeoutMs ?? BROKER_TIMEOUT_MS;
     this.#transport = options.transport;
     this.#mux = options.mux;
     this.#log = createLog('broker', `${options.instance ?? ''} ${options.side}`.trim());
@@ -139,6 +162,9 @@ export class GrpcBroker {
   }
 
   #receive(m: ConnInfo): void {
+    // After close() nothing can claim a message any more: holding it would recreate a slot (and its janitor
+    // timer) that close() had cleared. Found by the property tests.
+    if (this.#closed) return;
     const id = m.serviceId;
     if (m.knock?.knock && !m.knock.ack) {
       this.#answerKnock(m);
@@ -171,7 +197,7 @@ export class GrpcBroker {
         this.#slots.delete(id);
         this.#log('id=%d unclaimed conninfo expired', id);
       }
-    }, BROKER_TIMEOUT_MS);
+    }, this.#timeoutMs);
     slot.janitor.unref();
   }
 
@@ -286,7 +312,18 @@ export class GrpcBroker {
       if (ack.knock.error !== '') {
         throw wrapKnockError(id, new BrokerError('ERR_LOOPP_BROKER', `failed to knock for id ${id}: ${ack.knock.error}`, { id, input: ack }));
       }
-      const stream = mux.open();
+      let stream: Duplex;
+      try {
+        stream = mux.open();
+      } catch (err) {
+        // The yamux session went away between the ack and the open (its YamuxError would otherwise escape
+        // dial(), whose failures are BrokerErrors). Found by the property tests.
+        throw new BrokerError('ERR_LOOPP_BROKER', `failed to open a multiplexed stream for id ${id}: ${messageOf(err)}`, {
+          id,
+          cause: err,
+          hint: 'The multiplexed connection to the peer is closed.',
+        });
+      }
       this.#log('id=%d stream opened', id);
       return stream;
     });
@@ -304,6 +341,14 @@ export class GrpcBroker {
       },
       { dir: mux.bridgeDir, log: this.#log, label: `id=${id}` },
     );
+    if (this.#closed) {
+      // close() ran while the bridge was being set up: it could not release a bridge it did not know of,
+      // which then stayed listening (socket file included) until the caller closed the channel. Found by
+      // the property tests.
+      first?.destroy();
+      await bridge.close();
+      throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
+    }
     const { credentials, options: channelOptions } = this.#transport.channelCredentials();
     const channel = new grpc.Channel(grpcTarget('unix', bridge.path), credentials, {
       'grpc.max_receive_message_length': -1,
@@ -337,11 +382,23 @@ export class GrpcBroker {
       throw new BrokerError('ERR_LOOPP_BROKER', `Unknown address type: ${info.address}`, { id, input: info });
     }
     const { credentials, options: channelOptions } = this.#transport.channelCredentials();
-    const channel = new grpc.Channel(grpcTarget(network, info.address), credentials, {
-      'grpc.max_receive_message_length': -1,
-      'grpc.max_send_message_length': -1,
-      ...channelOptions,
-    });
+    let channel: grpc.Channel;
+    try {
+      channel = new grpc.Channel(grpcTarget(network, info.address), credentials, {
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+        ...channelOptions,
+      });
+    } catch (err) {
+      // grpc-js throws a plain Error for a target it cannot parse (e.g. "unix:// "); the address comes from
+      // the peer, so this is bad input, not a bug. Found by the property tests.
+      throw new BrokerError('ERR_LOOPP_BROKER', `invalid address ${JSON.stringify(info.address)} for ${network} in ConnInfo: ${messageOf(err)}`, {
+        id,
+        input: info,
+        cause: err,
+        hint: 'The peer announced an address gRPC cannot dial.',
+      });
+    }
     this.#log('id=%d dialled %s %s', id, network, info.address);
     return channel;
   }
@@ -377,7 +434,7 @@ export class GrpcBroker {
           id,
           hint: 'The serving side must call acceptAndServe(id) before (or within 5 s of) the dial.',
         })),
-        BROKER_TIMEOUT_MS,
+        this.#timeoutMs,
       );
       timer.unref();
       s.waiter = (m) => {
@@ -387,6 +444,11 @@ export class GrpcBroker {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#dialFailures.add(onFail);
     });
+  }
+
+  /** @internal See brokerResources. */
+  [brokerResources](): BrokerResources {
+    return { slots: this.#slots.size, waiting: this.#dialFailures.size, servers: this.#servers.size, bridges: this.#bridges.size, unsent: this.#unsent.length };
   }
 
   #failDials(err: Error): void {

@@ -374,21 +374,17 @@ function tryParseHclogJson(line: string): ParsedLogLine | 'verbatim' | undefined
   // Cheap rejection: Go's json.Unmarshal into a map needs an object (or null) after optional whitespace.
   const first = firstNonJsonSpace(line);
   if (first !== '{' && first !== 'n') return undefined;
+  // Go's json.Unmarshal refuses nesting deeper than 10000; JSON.parse does not.
+  if (exceedsGoJsonDepth(line)) return undefined;
   let parsed: unknown;
-  let overflow = false;
   try {
-    if (MAY_OVERFLOW.test(line)) {
-      parsed = JSON.parse(line, (_key, value: unknown) => {
-        if (typeof value === 'number' && !Number.isFinite(value)) overflow = true;
-        return value;
-      });
-    } else {
-      parsed = JSON.parse(line);
-    }
+    parsed = JSON.parse(line);
   } catch {
     return undefined;
   }
-  if (overflow) return undefined;
+  // Checked after parsing, without a reviver: JSON.parse's reviver recurses and overflowed the stack on
+  // lines nested ~5000 deep (found by the property tests), which made valid entries text.
+  if (MAY_OVERFLOW.test(line) && hasNonFiniteNumber(parsed)) return undefined;
   if (parsed === null) return 'verbatim';
   if (typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
 
@@ -422,6 +418,44 @@ function tryParseHclogJson(line: string): ParsedLogLine | 'verbatim' | undefined
 
 /** A number literal with an exponent, or with enough digits to exceed float64's range. */
 const MAY_OVERFLOW = /\d[eE][+-]?\d|\d{309}/;
+
+/** encoding/json's maxNestingDepth. */
+const GO_MAX_JSON_DEPTH = 10000;
+
+/** Whether `{`/`[` nest deeper than Go's json decoder allows (brackets inside strings do not count). */
+function exceedsGoJsonDepth(line: string): boolean {
+  if (line.length <= 2 * GO_MAX_JSON_DEPTH) return false; // too short to open and close that many
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > GO_MAX_JSON_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Whether a parsed JSON value holds ±Infinity (a literal beyond float64, which Go rejects). Iterative: values can nest 10000 deep. */
+function hasNonFiniteNumber(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return true;
+    } else if (typeof v === 'object' && v !== null) {
+      for (const child of Object.values(v)) stack.push(child);
+    }
+  }
+  return false;
+}
 
 function firstNonJsonSpace(s: string): string | undefined {
   for (let i = 0; i < s.length; i++) {

@@ -590,7 +590,11 @@ class EnvReader {
   map(prefix: string): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.env)) {
-      if (v !== undefined && k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+      // defineProperty, not assignment: a variable named e.g. CL_TRACING_ATTRIBUTE___proto__ is a map
+      // entry for Go, while `out['__proto__'] = v` would silently drop it (found by the property tests).
+      if (v !== undefined && k.startsWith(prefix)) {
+        Object.defineProperty(out, k.slice(prefix.length), { value: v, enumerable: true, writable: true, configurable: true });
+      }
     }
     return out;
   }

@@ -233,12 +233,30 @@ export function decodeHandshakeCert(field: string): Buffer {
   const bad = base64Problem(field);
   if (bad >= 0) throw serverCertError(`illegal base64 data at input byte ${bad}`, field);
   const der = Buffer.from(field, 'base64');
-  try {
-    new X509Certificate(der);
-  } catch (err) {
-    throw serverCertError(`x509: malformed certificate (${messageOf(err)})`, field, err);
-  }
+  const problem = x509Problem(der);
+  if (problem !== undefined) throw serverCertError(problem.reason, field, problem.cause);
   return der;
+}
+
+/**
+ * Why `der` is not exactly one X.509 certificate in DER form, in Go's x509.ParseCertificate words, or undefined.
+ * OpenSSL (behind X509Certificate) stops after the certificate and ignores bytes after it; Go rejects
+ * them ("x509: trailing data"), so a Go host refuses such a handshake. The property tests found us
+ * accepting it (and handing the trailing bytes on as the peer's DER).
+ */
+function x509Problem(der: Buffer): { reason: string; cause?: unknown } | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch (err) {
+    return { reason: `x509: malformed certificate (${messageOf(err)})`, cause: err };
+  }
+  if (cert.raw.length < der.length && cert.raw.equals(der.subarray(0, cert.raw.length))) return { reason: 'x509: trailing data' };
+  // OpenSSL also accepts encodings that are not DER (e.g. a signature BIT STRING with a non-zero unused-bits
+  // count, found by `make fuzz`) and hands back its own re-encoding as `raw`; only canonical DER, as Go
+  // writes it, is passed on.
+  if (!cert.raw.equals(der)) return { reason: 'x509: malformed certificate (not in DER form)' };
+  return undefined;
 }
 
 const PEM_BLOCK = /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END CERTIFICATE-----[ \t]*(?:\r?\n)?\s*$/;
@@ -260,10 +278,7 @@ export function pemToDer(pem: string): Buffer {
   const body = (m[1] as string).replace(/\r?\n/g, '');
   if (body.length === 0 || base64Problem(body) >= 0) throw tlsError('bad base64 body');
   const der = Buffer.from(body, 'base64');
-  try {
-    new X509Certificate(der);
-  } catch (err) {
-    throw tlsError(`x509: malformed certificate (${messageOf(err)})`, err);
-  }
+  const problem = x509Problem(der);
+  if (problem !== undefined) throw tlsError(problem.reason, problem.cause);
   return der;
 }
