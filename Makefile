@@ -45,6 +45,13 @@ test-interop: build interop-bin
 bench: build interop-bin
 	node dist/test/bench/run.js --out dist/bench.json
 
+# The property tests of make test (10 000 cases per property) at FUZZ_RUNS cases, with a fresh seed
+# unless LOOPP_FUZZ_SEED is given; the seed is printed so a failure can be replayed.
+FUZZ_RUNS ?= 200000
+fuzz: build
+	@seed=$${LOOPP_FUZZ_SEED:-$$(date +%s)}; echo "fuzz seed $$seed (replay: LOOPP_FUZZ_SEED=$$seed make fuzz)"; \
+	LOOPP_FUZZ_RUNS=$(FUZZ_RUNS) LOOPP_FUZZ_SEED=$$seed $(NODE_TEST:$(TEST_TIMEOUT_MS)=3600000) $$(find dist/test/property -name '*.test.js' | sort)
+
 # 1 000 launch/call/close cycles; prints a table, writes dist/soak.json, exits 1 on any leak.
 soak: build interop-bin
 	node dist/test/soak/soak.js --cycles 1000 --out dist/soak.json
