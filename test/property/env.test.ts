@@ -20,6 +20,7 @@ import {
   newEnvConfig,
   parseEnvConfig,
   parseV24EnvConfig,
+  redactUrl,
   type EnvConfig,
   type ZapLevel,
 } from '../../src/loop/env-config';
@@ -241,16 +242,26 @@ function envOf(pairs: ReadonlyArray<readonly [string, string]>): NodeJS.ProcessE
   return env;
 }
 
-const ENV_ERROR = {
-  codes: ['ERR_LOOPP_ENV'] as const,
-  error: (e: { input: unknown }) => {
-    assert.ok(e instanceof ConfigError);
-    const input = e.input as { name: string; value: string };
-    assert.ok(CL_NAMES.includes(input.name), `input.name ${input.name}`);
-    assert.equal(typeof input.value, 'string');
-    if (input.name === ENV.databaseUrl) assert.equal(input.value, '<redacted>', 'the database URL (a secret) is never in an error');
-  },
-};
+/** What a parse error of `env` must look like: typed, naming the variable, URL secrets masked. */
+function envError(env: NodeJS.ProcessEnv) {
+  return {
+    codes: ['ERR_LOOPP_ENV'] as const,
+    error: (e: { input: unknown; message: string }) => {
+      assert.ok(e instanceof ConfigError);
+      const input = e.input as { name: string; value: string };
+      assert.ok(CL_NAMES.includes(input.name), `input.name ${input.name}`);
+      assert.equal(typeof input.value, 'string');
+      if (input.name === ENV.databaseUrl || input.name === ENV.tracingCollectorTarget) {
+        const raw = env[input.name] ?? '';
+        assert.equal(input.value, redactUrl(raw), 'a URL in an error has its password masked');
+        const password = /\/\/[^/?#:@]*:([^/?#]*)@/.exec(raw)?.[1];
+        if (password !== undefined && password.length >= 4 && password !== 'xxxxx') {
+          assert.ok(!e.message.includes(password), 'the password is never in the message');
+        }
+      }
+    },
+  };
+}
 
 describe('property: LOOP EnvConfig', () => {
   it(`asCmdEnv -> parseEnvConfig is the identity on valid EnvConfigs (${RUNS} cases)`, (t) => {
@@ -277,7 +288,7 @@ describe('property: LOOP EnvConfig', () => {
       fc.property(gates, fc.dictionary(fc.constantFrom(...CL_NAMES, 'CL_TRACING_ATTRIBUTE_x', 'CL_TELEMETRY_AUTH_HEADER__proto__'), anyValue, { maxKeys: 4 }), fc.boolean(), (g, vars, keepPort) => {
         // Start from what a host writes for a zero config (so required variables exist), then override.
         const env = envOf([...asCmdEnv(newEnvConfig({ prometheusPort: keepPort ? 9090 : 0 })), ...Object.entries(g), ...Object.entries(vars)]);
-        const r = typed(() => parseEnvConfig(env), ENV_ERROR);
+        const r = typed(() => parseEnvConfig(env), envError(env));
         seen[r.ok ? 'ok' : 'error']++;
         if (r.ok) {
           assert.equal(r.value.prometheusPort, (goAtoi(env['CL_PROMETHEUS_PORT'] ?? '') as { value: number }).value);
@@ -303,7 +314,7 @@ describe('property: LOOP EnvConfig', () => {
         const env: NodeJS.ProcessEnv = { ...others };
         delete env['CL_PROMETHEUS_PORT'];
         if (port !== undefined) env['CL_PROMETHEUS_PORT'] = port;
-        const r = typed(() => parseV24EnvConfig(env), ENV_ERROR);
+        const r = typed(() => parseV24EnvConfig(env), envError(env));
         const atoi = goAtoi(port ?? '');
         assert.equal(r.ok, atoi.ok);
         if (r.ok && atoi.ok) assert.deepEqual(r.value, newEnvConfig({ prometheusPort: atoi.value }));
