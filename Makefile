@@ -25,6 +25,7 @@ $(GEN_STAMP): $(NODE_MODULES_STAMP) buf.gen.yaml buf.yaml $(PROTOS)
 
 build: $(GEN_STAMP)
 	$(TSC) -p tsconfig.json
+	node scripts/prune-dist.js
 	node scripts/make-bins.js
 
 interop-bin:
