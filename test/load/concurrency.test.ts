@@ -1,12 +1,13 @@
 /**
  * 10 000 RPCs issued at once (one Promise.all) over one plugin connection (TS host -> TS and Go KV
  * plugins, plain, AutoMTLS and multiplexed) and over one brokered connection (brokertest: an Echo the
- * plugin serves on a broker id, classic and multiplexed): every call completes with its own answer.
+ * plugin serves on a broker id, classic and multiplexed), and from a Go host to the TS KV plugin: every
+ * call completes with its own answer.
  * Times are logged, never asserted.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { childPids, kvGet, kvPut, rmDir, tmpDir } from '../helpers';
+import { binary, childPids, goBinary, kvGet, kvPut, rmDir, run, tmpDir } from '../helpers';
 import { echoCall, startBrokertest, startKv, withPluginEcho } from './common';
 
 const N = 10_000;
@@ -52,6 +53,26 @@ describe(`${N} concurrent RPCs over one plugin connection`, () => {
         assert.deepEqual(childPids(), []);
       });
     }
+  }
+});
+
+describe(`${N} concurrent RPCs from a Go host (go-plugin v1.8.0) to a TS plugin`, () => {
+  // loopp's servers announce 1 000 concurrent streams (Node's HTTP/2 server stalls far beyond that);
+  // grpc-go must queue the rest on its side and finish every call.
+  for (const autoMTLS of [false, true]) {
+    it(`${N} Gets on ${N} goroutines, ${autoMTLS ? 'AutoMTLS' : 'plain'}: all succeed`, async () => {
+      const work = tmpDir('loopp-conc-go-');
+      try {
+        const flags = ['-inflight', String(N), '-calls', String(N), '-seq', '1', '-warmup', '0', ...(autoMTLS ? ['-automtls'] : [])];
+        const r = await run(goBinary('rpc-bench-go'), [...flags, binary('kv-plugin-ts')], { cwd: work, timeoutMs: 60_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const out = JSON.parse(r.stdout) as { concPerSec: number; inflight: number };
+        assert.equal(out.inflight, N);
+        console.log(`# ${N} concurrent Gets, Go host -> TS KV plugin, ${autoMTLS ? 'AutoMTLS' : 'plain'}: ${((N / out.concPerSec) * 1000).toFixed(0)} ms`);
+      } finally {
+        rmDir(work);
+      }
+    });
   }
 });
 
