@@ -304,6 +304,8 @@ export class GrpcBroker {
       try {
         ack = await this.#waitConnInfo(id, signal, `timeout waiting for multiplexing knock handshake on id ${id}`);
       } catch (err) {
+        // The caller's abort surfaces as its own reason, as a classic dial's does.
+        if (signal?.aborted && err === signal.reason) throw err;
         throw wrapKnockError(id, err);
       }
       if (!ack.knock?.knock || !ack.knock.ack) {

@@ -219,9 +219,8 @@ async function runBroker(multiplexed: boolean, attachFirst: boolean, ops: readon
     if (r.channel !== undefined) {
       totals.dialsOk++;
       r.channel.close();
-    } else if (r.abortReason !== undefined && (r.error === r.abortReason || (r.error instanceof BrokerError && r.error.cause === r.abortReason))) {
-      // classic dials reject with the caller's reason (AbortSignal convention); multiplexed ones wrap it in
-      // the knock failure, a BrokerError whose cause is the reason
+    } else if (r.abortReason !== undefined && r.error === r.abortReason) {
+      // an aborted dial rejects with the caller's reason (AbortSignal convention), classic and multiplexed
       totals.dialErrors['abort'] = (totals.dialErrors['abort'] ?? 0) + 1;
     } else {
       const e = assertTypedError(r.error, BROKER);
