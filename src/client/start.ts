@@ -54,7 +54,7 @@ export interface StartPluginOptions<P extends PluginSet> {
   /** Port range passed to the plugin (PLUGIN_MIN_PORT/MAX_PORT; default 10000..25000). */
   minPort?: number;
   maxPort?: number;
-  /** PLUGIN_UNIX_SOCKET_GROUP for the plugin's sockets. */
+  /** PLUGIN_UNIX_SOCKET_GROUP for the plugin's sockets; the host's broker sockets take it too (0660). */
   unixSocketGroup?: string;
   /** PLUGIN_UNIX_SOCKET_DIR for the plugin's sockets (and the host's broker sockets). */
   unixSocketDir?: string;
@@ -248,7 +248,11 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   proc.child.stdout?.resume();
 
   const brokerListen = () =>
-    process.platform === 'win32' ? listenTcp({ minPort: 0, maxPort: 0 }) : listenUnix({ dir: options.unixSocketDir });
+    process.platform === 'win32'
+      ? listenTcp({ minPort: 0, maxPort: 0 })
+      : // As go-plugin's host applies its UnixSocketConfig to its broker listeners: a group that may reach
+        // the plugin's sockets may reach the host's.
+        listenUnix({ dir: options.unixSocketDir, group: options.unixSocketGroup });
   let connection;
   try {
     connection = await connectPlugin({

@@ -2,8 +2,8 @@
  * Socket files and directories loopp creates are out of other users' reach: checked from a real
  * other user (uid 65534, a child spawned with setuid) rather than from mode bits alone. Covered: a
  * TS plugin's main socket (default temp dir; 0600), the same with PLUGIN_UNIX_SOCKET_GROUP (0660, and
- * a member of that group gets an RPC answer), classic broker sockets of both sides (0600), and the
- * multiplexed mode's bridge sockets (0700 directories). src/loop creates no temp files or sockets.
+ * a member of that group gets an RPC answer), classic broker sockets of both sides (0600, or 0660 with
+ * the host's unixSocketGroup), and the multiplexed mode's bridge sockets (0700 directories). src/loop creates no temp files or sockets.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -143,4 +143,42 @@ describe('sockets of a running host and plugin', () => {
       assert.deepEqual(listDir(openDir).filter((f) => !before.includes(f)), []);
     });
   }
+
+  it('classic with unixSocketGroup: main and broker sockets of both sides are 0660 with that gid; a member connects, another user gets EACCES', async () => {
+    const before = listDir(openDir);
+    const plugin = await startPlugin({
+      command: process.execPath,
+      args: [fixtureAt('brokertest/brokertest-plugin')],
+      handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
+      plugins: brokerPlugins,
+      unixSocketDir: openDir,
+      unixSocketGroup: '1',
+    });
+    try {
+      const { client, ctx } = plugin.dispense('brokertest');
+      const hostServed = await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
+      const { id } = await serveEcho(client);
+      const dialled = await ctx.broker.dial(id);
+      const sockets = listDir(openDir)
+        .filter((f) => !before.includes(f))
+        .map((f) => path.join(openDir, f));
+      // The plugin's main socket, the host's broker socket and the plugin's broker socket.
+      assert.equal(sockets.length, 3, sockets.join(' '));
+      for (const s of sockets) {
+        const st = fs.statSync(s);
+        assert.ok(st.isSocket(), s);
+        assert.equal(st.mode & 0o777, 0o660, s);
+        assert.equal(st.gid, 1, s);
+      }
+      const member = await asOtherUser({ connect: sockets }, 1);
+      for (const s of sockets) assert.equal(member[`connect ${s}`], 'ok', s);
+      const stranger = await asOtherUser({ connect: sockets });
+      for (const s of sockets) assert.equal(stranger[`connect ${s}`], 'EACCES', s);
+      dialled.close();
+      await hostServed.close();
+    } finally {
+      await plugin.close();
+    }
+    assert.deepEqual(listDir(openDir).filter((f) => !before.includes(f)), []);
+  });
 });
