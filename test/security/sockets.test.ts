@@ -97,24 +97,42 @@ function serveEcho(client: BrokerTestClient): Promise<ServeEchoResponse> {
   return new Promise((resolve, reject) => client.serveEcho({ prefix: '' }, (e, r) => (e ? reject(e) : resolve(r))));
 }
 
+/**
+ * Starts the brokertest plugin with its sockets in `openDir`, has the host serve one broker id and dial
+ * one the plugin serves, hands `check` what appeared in `openDir`, and checks that all of it is gone
+ * after close.
+ */
+async function withBrokerSockets(
+  extra: { grpcBrokerMultiplex?: boolean; unixSocketGroup?: string },
+  check: (created: string[], plugin: { address: string }) => Promise<void>,
+): Promise<void> {
+  const before = listDir(openDir);
+  const plugin = await startPlugin({
+    command: process.execPath,
+    args: [fixtureAt('brokertest/brokertest-plugin')],
+    handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
+    plugins: brokerPlugins,
+    unixSocketDir: openDir,
+    ...extra,
+  });
+  try {
+    const { client, ctx } = plugin.dispense('brokertest');
+    const hostServed = await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
+    const { id } = await serveEcho(client);
+    const dialled = await ctx.broker.dial(id);
+    await check(listDir(openDir).filter((f) => !before.includes(f)).map((f) => path.join(openDir, f)), plugin);
+    dialled.close();
+    await hostServed.close();
+  } finally {
+    await plugin.close();
+  }
+  assert.deepEqual(listDir(openDir).filter((f) => !before.includes(f)), []);
+}
+
 describe('sockets of a running host and plugin', () => {
   for (const mux of [false, true]) {
     it(`${mux ? 'multiplexed: bridge sockets sit in 0700 loopp-mux-* directories' : 'classic: main and broker sockets of both sides are 0600'}; another user can neither connect nor list`, async () => {
-      const before = listDir(openDir);
-      const plugin = await startPlugin({
-        command: process.execPath,
-        args: [fixtureAt('brokertest/brokertest-plugin')],
-        handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
-        plugins: brokerPlugins,
-        unixSocketDir: openDir,
-        grpcBrokerMultiplex: mux,
-      });
-      try {
-        const { client, ctx } = plugin.dispense('brokertest');
-        const hostServed = await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
-        const { id } = await serveEcho(client);
-        const dialled = await ctx.broker.dial(id);
-        const created = listDir(openDir).filter((f) => !before.includes(f)).map((f) => path.join(openDir, f));
+      await withBrokerSockets({ grpcBrokerMultiplex: mux }, async (created, plugin) => {
         const sockets = created.filter((f) => fs.statSync(f).isSocket());
         const dirs = created.filter((f) => fs.statSync(f).isDirectory());
         if (mux) {
@@ -135,33 +153,12 @@ describe('sockets of a running host and plugin', () => {
         const out = await asOtherUser({ connect: [...sockets, ...bridged], list: dirs });
         for (const s of [...sockets, ...bridged]) assert.equal(out[`connect ${s}`], 'EACCES', s);
         for (const d of dirs) assert.equal(out[`list ${d}`], 'EACCES', d);
-        dialled.close();
-        await hostServed.close();
-      } finally {
-        await plugin.close();
-      }
-      assert.deepEqual(listDir(openDir).filter((f) => !before.includes(f)), []);
+      });
     });
   }
 
   it('classic with unixSocketGroup: main and broker sockets of both sides are 0660 with that gid; a member connects, another user gets EACCES', async () => {
-    const before = listDir(openDir);
-    const plugin = await startPlugin({
-      command: process.execPath,
-      args: [fixtureAt('brokertest/brokertest-plugin')],
-      handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
-      plugins: brokerPlugins,
-      unixSocketDir: openDir,
-      unixSocketGroup: '1',
-    });
-    try {
-      const { client, ctx } = plugin.dispense('brokertest');
-      const hostServed = await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
-      const { id } = await serveEcho(client);
-      const dialled = await ctx.broker.dial(id);
-      const sockets = listDir(openDir)
-        .filter((f) => !before.includes(f))
-        .map((f) => path.join(openDir, f));
+    await withBrokerSockets({ unixSocketGroup: '1' }, async (sockets) => {
       // The plugin's main socket, the host's broker socket and the plugin's broker socket.
       assert.equal(sockets.length, 3, sockets.join(' '));
       for (const s of sockets) {
@@ -174,11 +171,6 @@ describe('sockets of a running host and plugin', () => {
       for (const s of sockets) assert.equal(member[`connect ${s}`], 'ok', s);
       const stranger = await asOtherUser({ connect: sockets });
       for (const s of sockets) assert.equal(stranger[`connect ${s}`], 'EACCES', s);
-      dialled.close();
-      await hostServed.close();
-    } finally {
-      await plugin.close();
-    }
-    assert.deepEqual(listDir(openDir).filter((f) => !before.includes(f)), []);
+    });
   });
 });
