@@ -45,7 +45,7 @@ export interface MuxContext {
   /** Opens a new stream to the peer; throws when the session is not (or no longer) up. */
   open(): Duplex;
   router: MuxRouter;
-  /** Runs `fn` alone among knock/open sequences (shared with the host's main channel). */
+  /** Runs `fn` alone among the broker's knock/open sequences (the main channel's opens do not take it: knocks travel over that channel). */
   lock<T>(fn: () => Promise<T>): Promise<T>;
   /** Directory for the private bridge sockets of dialled channels (default: the OS temp dir). */
   bridgeDir?: string;
@@ -201,6 +201,14 @@ export class GrpcBroker {
     slot.janitor.unref();
   }
 
+  #discardUnclaimed(id: number): void {
+    const slot = this.#slots.get(id);
+    if (slot?.message === undefined) return;
+    clearTimeout(slot.janitor);
+    this.#slots.delete(id);
+    this.#log('id=%d stale message discarded', id);
+  }
+
   #answerKnock(m: ConnInfo): void {
     const id = m.serviceId;
     let error: string;
@@ -298,6 +306,11 @@ export class GrpcBroker {
   /** Knock for `id`, wait for the ack, open the stream: one sequence at a time. */
   #knockAndOpen(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<Duplex> {
     return mux.lock(async () => {
+      // A dial aborted while it queued must not knock: the peer's router would stay armed for an open
+      // that never follows, and route our next stream (say a main-channel reconnect) to this id.
+      signal?.throwIfAborted();
+      // An ack that came after an earlier knock for this id gave up must not answer this knock.
+      this.#discardUnclaimed(id);
       this.#send({ serviceId: id, network: '', address: '', knock: { knock: true, ack: false, error: '' } });
       this.#log('id=%d knock sent', id);
       let ack: ConnInfo;
@@ -428,7 +441,8 @@ export class GrpcBroker {
       };
       const onFail = (err: Error) => {
         cleanup();
-        reject(err instanceof BrokerError ? new BrokerError(err.code, err.message, { id, cause: err }) : err);
+        // Broadcast failures (broker or stream closed) do not know the id; errors made here already do.
+        reject(err instanceof BrokerError && err.id !== id ? new BrokerError(err.code, err.message, { id, cause: err, hint: err.hint }) : err);
       };
       const onAbort = () => onFail(signal?.reason as Error);
       const timer = setTimeout(

@@ -56,28 +56,18 @@ export function clientConstructorFor(definition: grpc.ServiceDefinition): grpc.S
 }
 
 /**
- * The versions a host offers and the plugin sets behind them, from the `plugins` / `versionedPlugins`
- * pair (go-plugin: Plugins is added under ProtocolVersion unless that version is already present).
+ * The versions offered and the plugin sets behind them, from the `plugins` / `versionedPlugins` pair.
+ * go-plugin resolves a clash (the un-versioned set under a number the versioned sets also have) one way
+ * on each side: a host keeps the versioned set, a plugin takes the un-versioned one.
  */
-export function hostVersionTable(
+export function versionTable(
+  side: 'host' | 'plugin',
   protocolVersion: number,
   plugins: PluginSet | undefined,
   versioned: VersionedPluginSets | undefined,
 ): Map<number, PluginSet> {
   const table = new Map<number, PluginSet>();
   for (const [v, set] of Object.entries(versioned ?? {})) table.set(Number(v), set);
-  if (plugins !== undefined && !table.has(protocolVersion)) table.set(protocolVersion, plugins);
-  return table;
-}
-
-/** Plugin side: the un-versioned set overwrites a same-numbered versioned set (go-plugin's rule). */
-export function pluginVersionTable(
-  protocolVersion: number,
-  plugins: PluginSet | undefined,
-  versioned: VersionedPluginSets | undefined,
-): Map<number, PluginSet> {
-  const table = new Map<number, PluginSet>();
-  for (const [v, set] of Object.entries(versioned ?? {})) table.set(Number(v), set);
-  if (plugins !== undefined) table.set(protocolVersion, plugins);
+  if (plugins !== undefined && (side === 'plugin' || !table.has(protocolVersion))) table.set(protocolVersion, plugins);
   return table;
 }

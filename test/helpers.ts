@@ -183,3 +183,13 @@ export async function launchByHand(script: string, env: NodeJS.ProcessEnv, args:
   });
   return { child, line, stderr: () => err };
 }
+
+/** Everything a readable stream yields until its end (rejects on its error). */
+export function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    s.on('data', (c: Buffer) => parts.push(c));
+    s.once('end', () => resolve(Buffer.concat(parts)));
+    s.once('error', reject);
+  });
+}

@@ -15,7 +15,7 @@ import { buildPluginEnv, type HandshakeConfig } from '../env';
 import { ConfigError, HandshakeError, StartError, messageOf } from '../errors';
 import { DIAGNOSE_TEXT, parseHandshakeLine, type Handshake } from '../handshake';
 import { createFirstLineReader } from '../internal/lines';
-import { hostVersionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
+import { versionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
 import { listenTcp, listenUnix } from '../transport';
 import { connectPlugin, type TlsMaterial } from './connection';
 import { PluginClient } from './plugin-client';
@@ -146,7 +146,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   requirePositiveInt('gracefulShutdownMs', options.gracefulShutdownMs);
   requirePositiveInt('minPort', options.minPort);
   requirePositiveInt('maxPort', options.maxPort);
-  const table = hostVersionTable(hs.protocolVersion, options.plugins, options.versionedPlugins);
+  const table = versionTable('host', hs.protocolVersion, options.plugins, options.versionedPlugins);
   if (table.size === 0) {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin needs `plugins` or `versionedPlugins`', { hint: 'Say which plugins the host can dispense.' });
   }

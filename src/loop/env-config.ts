@@ -67,6 +67,7 @@
 import { isIPv6 } from 'node:net';
 
 import { ConfigError } from '../errors';
+import { goTrimSpace } from '../internal/lines';
 import {
   goAtoi,
   goFormatBool,
@@ -666,13 +667,6 @@ function parseZapLevel(s: string): ZapLevel | undefined {
   return exact(s) ?? exact(s.replace(/\u0130/g, 'i').toLowerCase());
 }
 
-/** Go's strings.TrimSpace set (Unicode White_Space; no U+FEFF, unlike JS trim()). */
-const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const GO_TRIM_RE = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, 'g');
-export function goTrimSpace(s: string): string {
-  return s.replace(GO_TRIM_RE, '');
-}
-
 /** HEAD's splitCommaTrimmed: split on ",", trim each part, drop empty parts. */
 function splitCommaTrimmed(s: string): string[] {
   return s.split(',').map(goTrimSpace).filter((p) => p !== '');
@@ -691,10 +685,10 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
 
   const dbUrl = r.get(ENV.databaseUrl);
   if (dbUrl !== '') {
-    const err = goURLParseError(dbUrl, false);
+    // Go prints the URL, password included; ours shows its redacted form (a documented deviation).
+    const err = goURLParseError(dbUrl, false, redactUrl);
     if (err !== undefined) {
-      // Go prints the URL, password included; ours shows its redacted form (a documented deviation).
-      r.failWith(ENV.databaseUrl, `failed to parse ${ENV.databaseUrl}=${redactUrl(dbUrl)}: ${goURLParseError(dbUrl, false, redactUrl)}`, false, 'CL_DATABASE_URL must be a URL Go\'s url.Parse accepts, e.g. postgres://user:pass@host:5432/db');
+      r.failWith(ENV.databaseUrl, `failed to parse ${ENV.databaseUrl}=${redactUrl(dbUrl)}: ${err}`, false, 'CL_DATABASE_URL must be a URL Go\'s url.Parse accepts, e.g. postgres://user:pass@host:5432/db');
     }
     e.databaseUrl = dbUrl;
     e.databaseIdleInTxSessionTimeout = r.duration(ENV.databaseIdleInTxSessionTimeout, false);

@@ -14,7 +14,7 @@ import { type ConnInfo, GRPCBrokerService } from '../gen/plugin/grpc_broker';
 import { GRPCControllerService } from '../gen/plugin/grpc_controller';
 import { formatHandshakeLine, negotiateVersion, type Network } from '../handshake';
 import { createHclogLogger, type HclogLevel, type HclogLogger } from '../hclog';
-import { pluginVersionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
+import { versionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
 import { MuxRouter } from '../mux/router';
 import { listenTcp, listenUnix, type Listener } from '../transport';
 import { createYamuxSession, type YamuxSession } from '../yamux/session';
@@ -115,7 +115,7 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
   }
   for (const bad of penv.invalidVersions) realStderrWrite(`server sent invalid plugin version ${JSON.stringify(bad)}\n`);
 
-  const table = pluginVersionTable(options.handshake.protocolVersion, options.plugins, options.versionedPlugins);
+  const table = versionTable('plugin', options.handshake.protocolVersion, options.plugins, options.versionedPlugins);
   if (table.size === 0) {
     return fail(new ConfigError('ERR_LOOPP_CONFIG', 'servePlugin needs `plugins` or `versionedPlugins`', { hint: 'Pass at least one plugin set.' }));
   }

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createYamuxSession, isYamuxError, type YamuxSession, type YamuxStream } from '../../src/yamux';
-import { goBinary, rmDir, sleep, tmpDir } from '../helpers';
+import { goBinary, readAll, rmDir, sleep, tmpDir } from '../helpers';
 
 type GoEvent = { event: string; ok?: boolean; [k: string]: unknown };
 
@@ -94,15 +94,6 @@ function serveStreams(session: YamuxSession, service: 'echo' | 'sink'): void {
     const h = createHash('sha256');
     s.on('data', (c: Buffer) => h.update(c));
     s.on('end', () => s.end(h.digest('hex')));
-  });
-}
-
-function readAll(s: YamuxStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    s.on('data', (c: Buffer) => parts.push(c));
-    s.once('end', () => resolve(Buffer.concat(parts)));
-    s.once('error', reject);
   });
 }
 

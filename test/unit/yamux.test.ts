@@ -26,7 +26,7 @@ import {
   type YamuxStream,
 } from '../../src/yamux';
 import { LooppError } from '../../src/errors';
-import { rmDir, sleep, tmpDir } from '../helpers';
+import { readAll, rmDir, sleep, tmpDir } from '../helpers';
 
 let dir: string;
 let seq = 0;
@@ -59,15 +59,6 @@ async function sessionPair(clientOpts: Extra = {}, serverOpts: Extra = {}): Prom
 function echo(s: YamuxStream): void {
   s.on('error', () => {});
   s.pipe(s);
-}
-
-function readAll(s: YamuxStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    s.on('data', (c: Buffer) => parts.push(c));
-    s.once('end', () => resolve(Buffer.concat(parts)));
-    s.once('error', reject);
-  });
 }
 
 /** Records every frame seen on a socket's inbound side (an independent parser on the same bytes). */
