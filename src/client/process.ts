@@ -139,6 +139,8 @@ export function guardPath(file: string, on: boolean): void {
 
 export interface SpawnPluginOptions {
   command: string;
+  /** argv[0] when `command` is a resolved path (the name the user gave). */
+  argv0?: string;
   args: readonly string[];
   env: Record<string, string>;
   cwd?: string;
@@ -148,6 +150,7 @@ export interface SpawnPluginOptions {
 export function spawnPlugin(options: SpawnPluginOptions): Promise<SpawnedPlugin> {
   return new Promise((resolve, reject) => {
     const child = spawn(options.command, [...options.args], {
+      argv0: options.argv0,
       env: options.env,
       cwd: options.cwd,
       stdio: ['inherit', 'pipe', 'pipe'],

@@ -156,17 +156,6 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   const log = createLog('client', name);
   const hostEnv = options.skipHostEnv ? null : process.env;
 
-  if (options.secureConfig !== undefined) {
-    let file: string;
-    try {
-      file = await resolveExecutable(options.command, options.cwd, (options.env?.PATH ?? process.env.PATH));
-    } catch (err) {
-      throw new StartError('ERR_LOOPP_CHECKSUM', `error verifying checksum: ${messageOf(err)}`, { input: options.command, cause: err });
-    }
-    await verifyChecksum(file, options.secureConfig);
-    log('checksum verified for %s', file);
-  }
-
   let tls: TlsMaterial | undefined;
   let own: import('../mtls/cert').CertificateBundle | undefined;
   if (options.autoMTLS ?? true) {
@@ -188,9 +177,22 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     unixSocketDir: options.unixSocketDir,
   });
 
+  // The file whose checksum is verified is the file that runs: resolved once, on the PATH the plugin's
+  // environment has (as Go checks and runs cmd.Path), then spawned by that absolute path.
+  let file = options.command;
+  if (options.secureConfig !== undefined) {
+    try {
+      file = await resolveExecutable(options.command, options.cwd, env.PATH);
+    } catch (err) {
+      throw new StartError('ERR_LOOPP_CHECKSUM', `error verifying checksum: ${messageOf(err)}`, { input: options.command, cause: err });
+    }
+    await verifyChecksum(file, options.secureConfig);
+    log('checksum verified for %s', file);
+  }
+
   let proc: SpawnedPlugin;
   try {
-    proc = await spawnPlugin({ command: options.command, args: options.args ?? [], env, cwd: options.cwd });
+    proc = await spawnPlugin({ command: file, argv0: options.command, args: options.args ?? [], env, cwd: options.cwd });
   } catch (err) {
     // Node's argument errors quote the offending value (`... Received 'pass\x00word'`), and an env
     // value or argument may be a secret: the quote is cut and that raw error is not kept as cause.

@@ -38,7 +38,10 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 async function refused(command: string, secureConfig: SecureConfig, cwd: string): Promise<StartError> {
   spawned = [];
   const err = await startPlugin({ command, cwd, handshake, plugins, secureConfig }).then(
-    () => assert.fail('a mismatching executable was launched'),
+    async (p) => {
+      await p.kill();
+      assert.fail('a mismatching executable was launched');
+    },
     (e: unknown) => e,
   );
   assert.ok(err instanceof StartError, String(err));
@@ -84,6 +87,41 @@ for (const [lang, original] of [
     });
 
     if (lang === 'Go') {
+      it('found on PATH: the file verified is the one that runs (the host PATH, which wins in the plugin env, not options.env.PATH)', async () => {
+        const pinned = path.join(work, 'pinned');
+        const other = path.join(work, 'other');
+        fs.mkdirSync(pinned);
+        fs.mkdirSync(other);
+        fs.copyFileSync(original(), path.join(pinned, 'kvp'));
+        fs.copyFileSync(original(), path.join(other, 'kvp'));
+        fs.appendFileSync(path.join(other, 'kvp'), Buffer.from([0]));
+        const hostPath = process.env.PATH;
+        process.env.PATH = `${other}${path.delimiter}${hostPath ?? ''}`;
+        try {
+          spawned = [];
+          const err = await startPlugin({
+            command: 'kvp',
+            cwd: work,
+            env: { PATH: pinned },
+            handshake,
+            plugins,
+            secureConfig: { checksum: sha256(path.join(pinned, 'kvp')) },
+          }).then(
+            async (p) => {
+              await p.kill();
+              assert.fail('a file other than the verified one was launched');
+            },
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof StartError, String(err));
+          assert.equal(err.code, 'ERR_LOOPP_CHECKSUM');
+          assert.equal((err.input as { file: string }).file, path.join(other, 'kvp'));
+          assert.deepEqual(spawned, []);
+        } finally {
+          process.env.PATH = hostPath;
+        }
+      });
+
       it('a copy tampered with after pinning (one byte appended) is refused before exec', async () => {
         const sum = sha256(exe);
         fs.appendFileSync(exe, Buffer.from([0]));
