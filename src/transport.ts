@@ -162,6 +162,15 @@ export async function listenTcp(options: TcpListenOptions): Promise<Listener> {
 }
 
 /** grpc-js target for a plugin address. */
+/** net.connect options for a handshake address: a socket path, or `host:port` (`[v6]:port`, `:port`). */
+export function netConnectOptions(network: Network, address: string): net.NetConnectOpts {
+  if (network === 'unix') return { path: address };
+  const i = address.lastIndexOf(':');
+  // Go dials ":1234" on the local host; an IPv6 host comes bracketed, which net.connect does not take.
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  return { host, port: Number(address.slice(i + 1)) };
+}
+
 export function grpcTarget(network: Network, address: string): string {
   if (network === 'unix') return `unix://${address}`;
   // Go dials ":1234" on the local host; grpc-js needs the host spelled out.

@@ -18,7 +18,7 @@ import { decodeStdioData } from '../internal/stdio-wire';
 import type { Network } from '../handshake';
 import { createBridge, type Bridge } from '../mux/bridge';
 import { MuxRouter } from '../mux/router';
-import { grpcTarget } from '../transport';
+import { grpcTarget, netConnectOptions } from '../transport';
 import { createYamuxSession, type YamuxSession } from '../yamux/session';
 import { guardPath } from './process';
 
@@ -49,7 +49,7 @@ export interface PluginConnection {
   readonly broker: GrpcBroker;
   readonly health: InstanceType<typeof HealthClient>;
   readonly controller: InstanceType<typeof GRPCControllerClient>;
-  /** Cancels the streams, fails calls still in flight (UNAVAILABLE) and closes the channel. */
+  /** Cancels the streams, fails calls still in flight (UNAVAILABLE), closes the broker and the channel. */
   close(): void;
 }
 
@@ -67,9 +67,7 @@ const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 /** The raw connection go-plugin's host makes eagerly in multiplexed mode. */
 function dialRaw(network: 'unix' | 'tcp', address: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const i = address.lastIndexOf(':');
-    const socket =
-      network === 'unix' ? net.connect({ path: address }) : net.connect({ host: address.slice(0, i) || '127.0.0.1', port: Number(address.slice(i + 1)) });
+    const socket = net.connect(netConnectOptions(network, address));
     socket.once('connect', () => {
       socket.off('error', reject);
       if (network === 'tcp') socket.setKeepAlive(true);
@@ -219,6 +217,7 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
       brokerCall.cancel();
       stdioCall.cancel();
       failInFlight(`connection to plugin ${o.instance} closed`);
+      void broker.close();
       channel.close();
       if (mux !== undefined) {
         guardPath(mux.mainBridge.path, false);

@@ -96,7 +96,6 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
       init.log('exited code=%s signal=%s reason=%s', e.code, e.signal, e.reason);
       this.#abort.abort(new PluginError('ERR_LOOPP_CLOSED', `plugin ${this.name} exited`, { input: e }));
       this.#c.connection.close();
-      void this.#c.connection.broker.close();
       this.#c.onClosed?.();
     });
   }
@@ -219,7 +218,6 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     const { connection, process: proc } = this.#c;
     proc.kill();
     connection.close();
-    void connection.broker.close();
     return this.exited;
   }
 

@@ -10,7 +10,7 @@ import { DEFAULT_GRACEFUL_SHUTDOWN_MS } from '../constants';
 import { createLog } from '../debug';
 import { ConfigError, StartError } from '../errors';
 import type { PluginSet } from '../plugin';
-import { listenTcp, listenUnix } from '../transport';
+import { listenTcp, listenUnix, netConnectOptions } from '../transport';
 import { connectPlugin } from './connection';
 import { PluginClient, type ProcessControl, type ReattachConfig } from './plugin-client';
 import type { ExitReason, PluginExit } from './process';
@@ -29,10 +29,7 @@ export interface ReattachPluginOptions<P extends PluginSet> {
 
 function probe(network: 'unix' | 'tcp', address: string, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket =
-      network === 'unix'
-        ? net.connect({ path: address, signal })
-        : net.connect({ host: address.slice(0, address.lastIndexOf(':')) || '127.0.0.1', port: Number(address.slice(address.lastIndexOf(':') + 1)), signal });
+    const socket = net.connect({ ...netConnectOptions(network, address), signal });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

@@ -15,6 +15,9 @@ import { buildPluginEnv, type HandshakeConfig } from '../env';
 import { ConfigError, HandshakeError, StartError, messageOf } from '../errors';
 import { DIAGNOSE_TEXT, parseHandshakeLine, type Handshake } from '../handshake';
 import { createFirstLineReader } from '../internal/lines';
+import { derToPem, generateCertificate, type CertificateBundle } from '../mtls/cert';
+import { channelCredentials, serverCredentials } from '../mtls/credentials';
+import { checkPeerCertificate } from '../mtls/peer-check';
 import { versionTable, type PluginSet, type VersionedPluginSets } from '../plugin';
 import { listenTcp, listenUnix } from '../transport';
 import { connectPlugin, type TlsMaterial } from './connection';
@@ -157,11 +160,9 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   const hostEnv = options.skipHostEnv ? null : process.env;
 
   let tls: TlsMaterial | undefined;
-  let own: import('../mtls/cert').CertificateBundle | undefined;
-  if (options.autoMTLS ?? true) {
-    const { generateCertificate } = await import('../mtls/cert');
-    own = generateCertificate();
-  }
+  let peerPem: string | undefined;
+  let own: CertificateBundle | undefined;
+  if (options.autoMTLS ?? true) own = generateCertificate();
 
   const versions = [...table.keys()];
   const env = buildPluginEnv({
@@ -238,11 +239,12 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
         stderrTail: pump.tail(),
       });
     }
-    const { derToPem } = await import('../mtls/cert');
-    const { channelCredentials, serverCredentials } = await import('../mtls/credentials');
-    const peerPem = derToPem(handshake.serverCert);
-    const mine = own;
-    tls = { channel: () => channelCredentials(mine, peerPem), server: () => serverCredentials(mine, peerPem) };
+    peerPem = derToPem(handshake.serverCert);
+    // Built once: grpc-js credentials serve any number of channels and servers (the main channel and
+    // every brokered connection), and building them parses the certificates and the P-521 key again.
+    const channelTls = channelCredentials(own, peerPem);
+    const serverTls = serverCredentials(own, peerPem);
+    tls = { channel: () => channelTls, server: () => serverTls };
   }
 
   // Everything after the handshake on stdout is drained and dropped, as a Go host does.
@@ -279,21 +281,18 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     }
     throw new StartError('ERR_LOOPP_SPAWN', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail: pump.tail() });
   }
-  if (own !== undefined && handshake.serverCert !== undefined) {
+  if (own !== undefined && peerPem !== undefined) {
     // Without this, a process serving another certificate than the one it announced (an impostor on
     // the socket) got a started client and only a generic UNAVAILABLE on the first call.
-    const { checkPeerCertificate } = await import('../mtls/peer-check');
-    const { derToPem } = await import('../mtls/cert');
     const refused = await checkPeerCertificate({
       channel: connection.channel,
       own,
-      peerPem: derToPem(handshake.serverCert),
+      peerPem,
       deadline: Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
       signal: options.signal,
     });
     if (refused !== undefined) {
       connection.close();
-      void connection.broker.close();
       proc.kill();
       await proc.exited;
       // A SIGKILLed plugin cannot remove its socket; this host published nothing else yet.

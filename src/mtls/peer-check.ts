@@ -10,9 +10,9 @@
  * calls that meet them, as before.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { PluginError, messageOf } from '../errors';
+import { netConnectOptions } from '../transport';
 import type { CertificateBundle } from './cert';
 import { MTLS_SERVER_NAME } from './credentials';
 
@@ -51,11 +51,9 @@ function waitFirstConnection(channel: grpc.Channel, deadline: number, signal: Ab
 function probe(o: PeerCheckOptions): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     const target = o.channel.getTarget();
-    const hostPort = target.replace(/^dns:/, '');
-    const i = hostPort.lastIndexOf(':');
-    const where: net.NetConnectOpts = target.startsWith('unix:')
-      ? { path: target.replace(/^unix:(\/\/)?/, '') }
-      : { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+    const where = target.startsWith('unix:')
+      ? netConnectOptions('unix', target.replace(/^unix:(\/\/)?/, ''))
+      : netConnectOptions('tcp', target.replace(/^dns:/, ''));
     const socket = tls.connect({
       ...where,
       ca: [o.peerPem],
