@@ -352,7 +352,15 @@ function readHandshakeLine(proc: SpawnedPlugin, timeoutMs: number, signal: Abort
         stderrTail: tail(),
       });
     const onEnd = () => {
-      // stdout closed without a line: either it exited (the usual case) or it closed fd 1 and lives on.
+      // bufio.Scanner hands out an unterminated last line at EOF, and so go-plugin connects to it.
+      const last = reader.end();
+      if (last.line !== undefined) {
+        const line = last.line;
+        finish(() => resolve(line));
+        return;
+      }
+      // stdout closed without a line: either it exited (the usual case, settled by the exit handler
+      // below) or it closed fd 1 and lives on.
       const t = setTimeout(
         () =>
           finish(() =>
@@ -363,10 +371,6 @@ function readHandshakeLine(proc: SpawnedPlugin, timeoutMs: number, signal: Abort
         500,
       );
       t.unref();
-      void proc.exited.then((e) => {
-        clearTimeout(t);
-        finish(() => reject(exitedError(e)));
-      });
     };
     const onAbort = () =>
       finish(() =>

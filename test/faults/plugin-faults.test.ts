@@ -276,25 +276,28 @@ describe('plugin that ignores Shutdown', () => {
 });
 
 describe('plugin that closes its stdout right after the handshake', () => {
-  it('calls keep working, GRPCStdio still forwards, close() is clean and nothing is logged as an error', async () => {
-    const entries: PluginLogEntry[] = [];
-    const out = new PassThrough();
-    let forwarded = '';
-    out.on('data', (c: Buffer) => (forwarded += c.toString()));
-    const p = await start(ts('closes-stdout'), { onLog: (e) => entries.push(e), syncStdout: out });
-    const kv = p.dispense('kv');
-    for (let i = 0; i < 20; i++) await kvPut(kv, `k${i}`, `v${i}`);
-    assert.equal(await kvGet(kv, 'k19'), 'v19');
-    await p.ping();
-    while (!forwarded.includes('\n')) await sleep(10);
-    assert.equal(forwarded, 'after close: forwarded over GRPCStdio\n');
-    assert.equal(p.hasExited, false);
-    assert.equal(p.signal.aborted, false);
-    const t0 = Date.now();
-    const exit = await p.close();
-    figure('closes stdout: close() -> exited', Date.now() - t0);
-    assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
-    assert.deepEqual(entries.filter((e) => e.level === 'error'), []);
-    await assertNothingLeft(p);
-  });
+  for (const unterminated of [false, true]) {
+    it(`${unterminated ? 'handshake without its newline (read at EOF, as bufio.Scanner does): ' : ''}calls keep working, GRPCStdio still forwards, close() is clean and nothing is logged as an error`, async () => {
+      const entries: PluginLogEntry[] = [];
+      const out = new PassThrough();
+      let forwarded = '';
+      out.on('data', (c: Buffer) => (forwarded += c.toString()));
+      const env: Record<string, string> = unterminated ? { HANDSHAKE_UNTERMINATED: '1' } : {};
+      const p = await start(ts('closes-stdout'), { onLog: (e) => entries.push(e), syncStdout: out, env });
+      const kv = p.dispense('kv');
+      for (let i = 0; i < 20; i++) await kvPut(kv, `k${i}`, `v${i}`);
+      assert.equal(await kvGet(kv, 'k19'), 'v19');
+      await p.ping();
+      while (!forwarded.includes('\n')) await sleep(10);
+      assert.equal(forwarded, 'after close: forwarded over GRPCStdio\n');
+      assert.equal(p.hasExited, false);
+      assert.equal(p.signal.aborted, false);
+      const t0 = Date.now();
+      const exit = await p.close();
+      figure('closes stdout: close() -> exited', Date.now() - t0);
+      assert.deepEqual(exit, { code: 0, signal: null, reason: 'closed' });
+      assert.deepEqual(entries.filter((e) => e.level === 'error'), []);
+      await assertNothingLeft(p);
+    });
+  }
 });
