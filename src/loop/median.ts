@@ -208,7 +208,8 @@ export function bigFromPb(b: PbBigInt | undefined): bigint {
 }
 
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
-export const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
+const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
+const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
 
 /**
  * LatestTransmissionDetails' reply with a nanosecond-precise timestamp: the generated code maps
@@ -366,7 +367,14 @@ export class PluginMedianHost {
       throw new Error(`failed to create median factory: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const broker = this.#broker;
-    const channel = await broker.dial(reply.reportingPluginFactoryID, { signal: o.signal });
+    let channel: grpc.Channel;
+    try {
+      channel = await broker.dial(reply.reportingPluginFactoryID, { signal: o.signal });
+    } catch (err) {
+      // The served dependencies only live as long as the factory; without it nobody would release them.
+      await deps.release();
+      throw err;
+    }
     const opts = { channelOverride: channel };
     const factory = new ReportingPluginFactoryClient('unused', grpc.credentials.createInsecure(), opts);
     const service = loopServiceClient(channel);
@@ -377,8 +385,7 @@ export class PluginMedianHost {
       newReportingPlugin: async (config, signal) => {
         const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
-        const RP = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
-        const rp = new RP('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
         let closed = false;
         const handle: ReportingPluginHandle = {
           id: r.reportingPluginID,

@@ -85,7 +85,14 @@ export class PluginRelayerHost {
       await deps.release();
       throw new Error(`failed to create Relayer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    const channel = await this.#broker.dial(reply.relayerID, { signal: o.signal });
+    let channel: grpc.Channel;
+    try {
+      channel = await this.#broker.dial(reply.relayerID, { signal: o.signal });
+    } catch (err) {
+      // The served dependencies only live as long as the relayer; without it nobody would release them.
+      await deps.release();
+      throw err;
+    }
     const relayer = new RelayerClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
     const service = loopServiceClient(channel);
     const empty = {};

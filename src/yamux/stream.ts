@@ -144,11 +144,6 @@ export class YamuxStream extends Duplex {
     this.host.log('stream %d accepted (ACK sent, delta %d)', this.id, delta);
   }
 
-  /** @internal Whether the stream was already handed to the application. */
-  get _handedOut(): boolean {
-    return this.handedOut;
-  }
-
   /**
    * @internal A Data or WindowUpdate header for this stream (after the session handled SYN). Flags are
    * processed first, as Go does. Throws a YamuxError on protocol errors.
