@@ -76,12 +76,8 @@ export function createStderrPump(o: StderrPumpOptions): StderrPump {
       }
       tail.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
       if (tail.length > tailMax) tail.shift();
-      // Pieces of an over-long line (its last piece included) are logged verbatim at debug, unparsed.
-      if (info.fragment) {
-        emit({ level: 'debug', message: line, fields: {}, raw: line, json: false });
-        return;
-      }
-      const p = parser.parseLine(line);
+      // Pieces of an over-long line (its last piece included) come back verbatim at debug, unparsed.
+      const p = parser.parseLine(line, info);
       if (p.kind === 'json') emit({ level: p.level, message: p.message, fields: p.fields, raw: p.raw, json: true });
       else emit({ level: p.level, message: p.raw, fields: {}, raw: p.raw, json: false });
     },
