@@ -18,9 +18,12 @@ $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
 	@touch $@
 
 proto: $(GEN_STAMP)
-$(GEN_STAMP): $(NODE_MODULES_STAMP) buf.gen.yaml buf.yaml $(PROTOS)
-	rm -rf src/gen
-	$(BUF) generate
+# Shipped protos into src/gen (reached through src/gen.ts); test-only protos (proto/examples, proto/fixtures)
+# into fixtures/gen, so they never land in the package's dist/src.
+$(GEN_STAMP): $(NODE_MODULES_STAMP) buf.gen.yaml buf.gen.test.yaml buf.yaml $(PROTOS)
+	rm -rf src/gen fixtures/gen
+	$(BUF) generate --exclude-path proto/examples --exclude-path proto/fixtures
+	$(BUF) generate --template buf.gen.test.yaml --path proto/examples --path proto/fixtures
 	@touch $@
 
 build: $(GEN_STAMP)
@@ -61,4 +64,4 @@ demo: build interop-bin
 	node dist/fixtures/demo/demo.js
 
 clean:
-	rm -rf dist bin src/gen go-interop/bin
+	rm -rf dist bin src/gen fixtures/gen go-interop/bin

@@ -4,30 +4,30 @@
  */
 
 /**** Host side ****/
-export { startPlugin } from './client/start';
-export type { StartPluginOptions, SecureConfig } from './client/start';
-export { reattachPlugin } from './client/reattach';
-export type { ReattachPluginOptions } from './client/reattach';
-export { PluginClient } from './client/plugin-client';
-export type { ReattachConfig, PingOptions } from './client/plugin-client';
-export type { PluginExit, ExitReason } from './client/process';
-export type { PluginLogger, PluginLogEntry } from './client/stderr';
+export { startPlugin } from './host/start';
+export type { StartPluginOptions, SecureConfig } from './host/start';
+export { reattachPlugin } from './host/reattach';
+export type { ReattachPluginOptions } from './host/reattach';
+export { PluginClient } from './host/plugin-client';
+export type { ReattachConfig, PingOptions } from './host/plugin-client';
+export type { PluginExit, ExitReason } from './host/runner/process';
+export type { PluginLogger, PluginLogEntry } from './host/stderr';
 
 /**** Plugin side ****/
-export { servePlugin } from './server/serve';
-export type { ServePluginOptions, PluginServer } from './server/serve';
+export { servePlugin } from './plugin/serve';
+export type { ServePluginOptions, PluginServer } from './plugin/serve';
 
 /**** Both sides ****/
-export { grpcPlugin, clientConstructorFor } from './plugin';
-export type { GrpcPlugin, PluginSet, VersionedPluginSets, PluginClientContext, PluginServerContext, DispensedClient } from './plugin';
-export type { HandshakeConfig } from './env';
-export type { GrpcBroker, BrokerServer } from './broker';
-export { CORE_PROTOCOL_VERSION, ENV } from './constants';
-export { parseHandshakeLine, formatHandshakeLine, negotiateVersion } from './handshake';
-export type { Handshake, Network } from './handshake';
-export { createHclogLogger } from './hclog';
-export type { HclogLevel, HclogLogger } from './hclog';
+export { grpcPlugin, clientConstructorFor } from './shared/plugin-set';
+export type { GrpcPlugin, PluginSet, VersionedPluginSets, PluginClientContext, PluginServerContext, DispensedClient } from './shared/plugin-set';
+export type { HandshakeConfig } from './wire/env';
+export type { GrpcBroker, BrokerServer } from './shared/broker';
+export { CORE_PROTOCOL_VERSION, ENV } from './core/constants';
+export { parseHandshakeLine, formatHandshakeLine, negotiateVersion } from './wire/handshake';
+export type { Handshake, Network } from './wire/handshake';
+export { createHclogLogger } from './wire/hclog';
+export type { HclogLevel, HclogLogger } from './wire/hclog';
 
 /**** Errors ****/
-export { LooppError, ConfigError, HandshakeError, StartError, PluginError, BrokerError, isLooppError } from './errors';
-export type { LooppErrorCode } from './errors';
+export { LooppError, ConfigError, HandshakeError, StartError, PluginError, BrokerError, isLooppError } from './core/errors';
+export type { LooppErrorCode } from './core/errors';

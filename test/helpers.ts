@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { KVClient } from '../src/gen/examples/kv/kv';
+import type { KVClient } from '../fixtures/gen/examples/kv/kv';
 
 /** Repository root (tests run from dist/test/...). */
 export const ROOT = path.resolve(__dirname, '..', '..');

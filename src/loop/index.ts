@@ -4,33 +4,33 @@
  */
 
 /**** Handshakes ****/
-export { LOOP_KINDS } from './handshakes';
-export type { LoopKind, LoopKindName } from './handshakes';
+export { LOOP_KINDS } from './wire/handshakes';
+export type { LoopKind, LoopKindName } from './wire/handshakes';
 
 /**** Host side: registry, ports, environment, command factory ****/
-export { LoopRegistry, isErrExists, ERR_EXISTS_MESSAGE } from './registry';
-export type { RegisteredLoop, LoopRegistryOptions, LoopMode } from './registry';
-export { createFreePortAllocator, createSequentialPortAllocator } from './ports';
-export type { PortAllocator, FreePortAllocator, FreePortAllocatorOptions } from './ports';
-export { newEnvConfig, asCmdEnv, parseEnvConfig, v24CmdEnv, parseV24EnvConfig, ENV as LOOP_ENV } from './env-config';
-export type { EnvConfig } from './env-config';
-export { formatGoDuration, parseGoDuration, durationFromMs, durationToMs } from './go-duration';
-export type { GoDuration } from './go-duration';
-export { parseEnvFile, pluginEnvVars } from './env-file';
-export { newCmdFactory, RegistrarConfig } from './cmd-factory';
-export type { LaunchSpec, CmdConfig } from './cmd-factory';
+export { LoopRegistry, isErrExists, ERR_EXISTS_MESSAGE } from './host/registry';
+export type { RegisteredLoop, LoopRegistryOptions, LoopMode } from './host/registry';
+export { createFreePortAllocator, createSequentialPortAllocator } from './host/ports';
+export type { PortAllocator, FreePortAllocator, FreePortAllocatorOptions } from './host/ports';
+export { newEnvConfig, asCmdEnv, parseEnvConfig, v24CmdEnv, parseV24EnvConfig, ENV as LOOP_ENV } from './wire/env-config';
+export type { EnvConfig } from './wire/env-config';
+export { formatGoDuration, parseGoDuration, durationFromMs, durationToMs } from '../core/go/duration';
+export type { GoDuration } from '../core/go/duration';
+export { parseEnvFile, pluginEnvVars } from './wire/env-file';
+export { newCmdFactory, RegistrarConfig } from './host/cmd-factory';
+export type { LaunchSpec, CmdConfig } from './host/cmd-factory';
 
 /**** Host side: supervision, logs, discovery ****/
-export { LoopService, PLUGIN_UNAVAILABLE } from './service';
-export type { LoopServiceOptions, LoopLaunchSpec, LoopHostedService } from './service';
-export { classifyLoopLog, createLoopRelogger } from './relog';
-export type { LoopLogLevel, LoopLogRecord, LoopLogger } from './relog';
-export { startMetricsServer, discoveryGroups } from './discovery';
-export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './discovery';
-export { PluginRelayerHost, relayerLoopPlugin } from './relayer';
-export { LoopServiceDefinition } from './rpc';
-export type { Keystore, NewRelayerOptions, RelayerHandle } from './relayer';
-export { PluginMedianHost, medianLoopPlugin } from './median';
+export { LoopService, PLUGIN_UNAVAILABLE } from './host/service';
+export type { LoopServiceOptions, LoopLaunchSpec, LoopHostedService } from './host/service';
+export { classifyLoopLog, createLoopRelogger } from './host/relog';
+export type { LoopLogLevel, LoopLogRecord, LoopLogger } from './host/relog';
+export { startMetricsServer, discoveryGroups } from './host/discovery';
+export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './host/discovery';
+export { PluginRelayerHost, relayerLoopPlugin } from './host/relayer';
+export { LoopServiceDefinition } from './wire/rpc';
+export type { Keystore, NewRelayerOptions, RelayerHandle } from './host/relayer';
+export { PluginMedianHost, medianLoopPlugin } from './host/median';
 export type {
   NewMedianFactoryOptions,
   MedianFactoryHandle,
@@ -38,16 +38,16 @@ export type {
   DataSource,
   ErrorLog,
   ReportingPluginHandle,
-} from './median';
+} from './host/median';
 
 /**** Plugin side: server base ****/
-export { startServer, newStartedServer } from './server';
-export type { LoopServer, LoopServerOptions, RegistrableService } from './server';
-export { PromServer, createPromServer } from './prom-server';
-export type { PromServerOptions } from './prom-server';
-export { createHealthChecker } from './checker';
-export type { HealthChecker, HealthCheckerOptions } from './checker';
-export { Base, ServiceError } from './base';
-export type { Service, HealthReporter } from './base';
-export { createLoopPluginLogger, formatLoopLogLine } from './logger';
-export type { LoopPluginLogger, LoopPluginLogLevel, LoopPluginLoggerOptions } from './logger';
+export { startServer, newStartedServer } from './plugin/start-server';
+export type { LoopServer, LoopServerOptions, RegistrableService } from './plugin/start-server';
+export { PromServer, createPromServer } from './plugin/prom-server';
+export type { PromServerOptions } from './plugin/prom-server';
+export { createHealthChecker } from './plugin/checker';
+export type { HealthChecker, HealthCheckerOptions } from './plugin/checker';
+export { Base, ServiceError } from './plugin/base';
+export type { Service, HealthReporter } from './plugin/base';
+export { createLoopPluginLogger, formatLoopLogLine } from './plugin/logger';
+export type { LoopPluginLogger, LoopPluginLogLevel, LoopPluginLoggerOptions } from './plugin/logger';

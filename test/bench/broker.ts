@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoClient, EchoService } from '../../src/gen/examples/brokertest/brokertest';
+import { BrokerTestClient, EchoClient, EchoService } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { arg, type BenchResult, machineInfo, markdownTable, ratio, rows } from './common';
 

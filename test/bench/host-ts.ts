@@ -9,7 +9,7 @@
  */
 import { Writable } from 'node:stream';
 import { grpcPlugin, startPlugin } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { grpcPlugin, startPlugin } from '../../src/index';
-import { type GetResponse, KVClient } from '../../src/gen/examples/kv/kv';
+import { type GetResponse, KVClient } from '../../fixtures/gen/examples/kv/kv';
 import { arg, type BenchResult, difference, machineInfo, markdownTable, ratio, rows } from './common';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

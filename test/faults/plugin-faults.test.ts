@@ -14,8 +14,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { BrokerError, grpcPlugin, startPlugin, type PluginClient, type PluginClientContext, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
-import { FaultsClient, type Tick } from '../../src/gen/fixtures/faults';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
+import { FaultsClient, type Tick } from '../../fixtures/gen/fixtures/faults';
 import { assertGroupGone, childPids, fixture, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, sleep, tmpDir, zombieChildPids } from '../helpers';
 
 const plugins = {

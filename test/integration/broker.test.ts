@@ -14,7 +14,7 @@ import {
   type EchoReply,
   EchoService,
   type ServeEchoResponse,
-} from '../../src/gen/examples/brokertest/brokertest';
+} from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { fixtureAt, listDir, rmDir, tmpDir } from '../helpers';
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
-import { DIAGNOSE_TEXT } from '../../src/handshake';
+import { DIAGNOSE_TEXT } from '../../src/wire/handshake';
 import { HandshakeError, StartError, grpcPlugin, startPlugin, type PluginLogEntry, type StartPluginOptions } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 import { childPids, fixture, listDir, rmDir, sleep, tmpDir, kvGet, kvPut } from '../helpers';
 
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };

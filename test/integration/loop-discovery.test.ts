@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startMetricsServer, type DiscoverableLoops, type MetricsServer } from '../../src/loop/discovery';
+import { startMetricsServer, type DiscoverableLoops, type MetricsServer } from '../../src/loop/host/discovery';
 
 function fakePlugin(body: string, delayMs = 0): Promise<http.Server> {
   const s = http.createServer((req, res) => {

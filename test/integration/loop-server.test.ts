@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isHclogTimestamp } from '../../src/hclog';
+import { isHclogTimestamp } from '../../src/wire/hclog';
 import { startPlugin } from '../../src/index';
-import type { PluginLogEntry } from '../../src/client/stderr';
+import type { PluginLogEntry } from '../../src/host/stderr';
 import { rmDir, run, sleep, tmpDir } from '../helpers';
 
 const SERVER_JS = require.resolve('../../src/loop/server');

@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NOT_A_PLUGIN_TEXT } from '../../src/env';
-import { isHclogTimestamp } from '../../src/hclog';
+import { NOT_A_PLUGIN_TEXT } from '../../src/wire/env';
+import { isHclogTimestamp } from '../../src/wire/hclog';
 import { grpcPlugin, reattachPlugin } from '../../src/index';
 import { assertPidGone, binary, fixture, goBinary, launchByHand, listDir, rmDir, run, sleep, tmpDir, type LaunchedByHand } from '../helpers';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { MUX_UNSUPPORTED_TEXT } from '../../src/handshake';
+import { MUX_UNSUPPORTED_TEXT } from '../../src/wire/handshake';
 import { BrokerError, HandshakeError, grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoClient, type EchoReply, EchoService, type ServeEchoResponse } from '../../src/gen/examples/brokertest/brokertest';
+import { BrokerTestClient, EchoClient, type EchoReply, EchoService, type ServeEchoResponse } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { binary, childPids, fixture, fixtureAt, goBinary, listDir, rmDir, run, tmpDir } from '../helpers';
 

@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { encodeHandshakeCert, generateCertificate } from '../../src/mtls/cert.js';
-import { readChildren, readTlv } from '../../src/mtls/der.js';
+import { encodeHandshakeCert, generateCertificate } from '../../src/net/mtls/cert';
+import { readChildren, readTlv } from '../../src/net/mtls/der';
 
 // dist/test/interop/cert-go.test.js -> repository root
 const ROOT = resolve(__dirname, '..', '..', '..');

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { grpcPlugin } from '../../src/index';
-import { LOOP_KINDS } from '../../src/loop/handshakes';
-import type { LoopLogRecord } from '../../src/loop/relog';
-import { LoopService } from '../../src/loop/service';
+import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
+import type { LoopLogRecord } from '../../src/loop/host/relog';
+import { LoopService } from '../../src/loop/host/service';
 import { childPids, goBinary, listDir, rmDir, sleep, tmpDir } from '../helpers';
 
 function loggerTestService(args: string[], records: LoopLogRecord[], extra: Partial<ConstructorParameters<typeof LoopService>[0]> = {}) {

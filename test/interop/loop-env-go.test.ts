@@ -13,9 +13,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-import { ConfigError } from '../../src/errors';
-import { asCmdEnv, newEnvConfig, parseEnvConfig, type EnvConfig } from '../../src/loop/env-config';
-import { Hour, Millisecond, Minute, Second, formatGoDuration } from '../../src/loop/go-duration';
+import { ConfigError } from '../../src/core/errors';
+import { asCmdEnv, newEnvConfig, parseEnvConfig, type EnvConfig } from '../../src/loop/wire/env-config';
+import { Hour, Millisecond, Minute, Second, formatGoDuration } from '../../src/core/go/duration';
 import { goBinary } from '../helpers';
 import { fullEnvConfig } from '../loop-env-fixtures';
 

@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newCmdFactory } from '../../src/loop/cmd-factory';
-import { LOOP_KINDS } from '../../src/loop/handshakes';
-import { type MedianFactoryHandle, medianLoopPlugin, type PluginMedianHost } from '../../src/loop/median';
-import { LoopRegistry } from '../../src/loop/registry';
-import { LoopService } from '../../src/loop/service';
+import { newCmdFactory } from '../../src/loop/host/cmd-factory';
+import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
+import { type MedianFactoryHandle, medianLoopPlugin, type PluginMedianHost } from '../../src/loop/host/median';
+import { LoopRegistry } from '../../src/loop/host/registry';
+import { LoopService } from '../../src/loop/host/service';
 import { goBinary, sleep } from '../helpers';
 import {
   ATTRIBUTED_OBSERVATIONS,

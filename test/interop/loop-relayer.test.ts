@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newCmdFactory } from '../../src/loop/cmd-factory';
-import { LOOP_KINDS } from '../../src/loop/handshakes';
-import { LoopRegistry } from '../../src/loop/registry';
-import { relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/relayer';
-import { LoopService } from '../../src/loop/service';
+import { newCmdFactory } from '../../src/loop/host/cmd-factory';
+import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
+import { LoopRegistry } from '../../src/loop/host/registry';
+import { relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/host/relayer';
+import { LoopService } from '../../src/loop/host/service';
 import { binary, childPids, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
 
 const STATIC_CONFIG = '[Foo]\nBar = "Baz"\n';

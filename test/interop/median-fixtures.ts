@@ -22,8 +22,8 @@ import type {
   ReportingPluginConfig,
   ReportingPluginInfo,
   ReportTimestamp,
-} from '../../src/loop/median';
-import type { CborValue } from '../../src/loop/versioned-bytes';
+} from '../../src/loop/host/median';
+import type { CborValue } from '../../src/loop/wire/versioned-bytes';
 
 /** A zero-filled buffer of `len` bytes with the given index: value entries (Go's `[]byte{i: v}`). */
 export function bytesAt(len: number, set: Record<number, number> = {}): Buffer {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { grpcPlugin, reattachPlugin, startPlugin, type PluginLogEntry } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 import { childPids, goBinary, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };

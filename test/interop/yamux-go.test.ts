@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { createYamuxSession, isYamuxError, type YamuxSession, type YamuxStream } from '../../src/yamux';
+import { createYamuxSession, isYamuxError, type YamuxSession, type YamuxStream } from '../../src/net/yamux/index';
 import { goBinary, readAll, rmDir, sleep, tmpDir } from '../helpers';
 
 type GoEvent = { event: string; ok?: boolean; [k: string]: unknown };

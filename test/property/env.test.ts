@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ENV as PLUGIN_ENV } from '../../src/constants';
-import { ConfigError } from '../../src/errors';
-import { COOKIE_MISCONFIGURED_TEXT, NOT_A_PLUGIN_TEXT, buildPluginEnv, checkMagicCookie, readPluginEnv } from '../../src/env';
-import { formatProtocolVersions, parseProtocolVersions } from '../../src/handshake';
-import { goAtoi } from '../../src/internal/go-strconv';
+import { ENV as PLUGIN_ENV } from '../../src/core/constants';
+import { ConfigError } from '../../src/core/errors';
+import { COOKIE_MISCONFIGURED_TEXT, NOT_A_PLUGIN_TEXT, buildPluginEnv, checkMagicCookie, readPluginEnv } from '../../src/wire/env';
+import { formatProtocolVersions, parseProtocolVersions } from '../../src/wire/handshake';
+import { goAtoi } from '../../src/core/go/strconv';
 import {
   DEFAULT_METRIC_CARDINALITY_LIMIT,
   ENV,
@@ -23,9 +23,9 @@ import {
   redactUrl,
   type EnvConfig,
   type ZapLevel,
-} from '../../src/loop/env-config';
-import { parseEnvText } from '../../src/loop/env-file';
-import { formatGoDuration, parseGoDuration, tryParseGoDuration } from '../../src/loop/go-duration';
+} from '../../src/loop/wire/env-config';
+import { parseEnvText } from '../../src/loop/wire/env-file';
+import { formatGoDuration, parseGoDuration, tryParseGoDuration } from '../../src/core/go/duration';
 import { CHECK_COVERAGE, RUNS, assertNoGrowth, check, nastyString, typed } from './fc-config';
 
 const INT64_MIN = -(1n << 63n);

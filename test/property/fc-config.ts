@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
-import { isLooppError, type LooppError, type LooppErrorCode } from '../../src/errors';
+import { isLooppError, type LooppError, type LooppErrorCode } from '../../src/core/errors';
 
 /** The fixed seed of `make test`. */
 export const DEFAULT_SEED = 0x10_0b_9e;

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CORE_PROTOCOL_VERSION, MAX_HANDSHAKE_LINE_BYTES } from '../../src/constants';
-import { HandshakeError, type LooppErrorCode } from '../../src/errors';
-import { formatHandshakeLine, parseHandshakeLine, type Handshake, type Network } from '../../src/handshake';
-import { goAtoi } from '../../src/internal/go-strconv';
-import { createFirstLineReader, createLineSplitter, type FirstLineResult, type LineInfo } from '../../src/internal/lines';
-import { decodeHandshakeCert, encodeHandshakeCert, generateCertificate } from '../../src/mtls/cert';
-import { readChildren, readTlv } from '../../src/mtls/der';
+import { CORE_PROTOCOL_VERSION, MAX_HANDSHAKE_LINE_BYTES } from '../../src/core/constants';
+import { HandshakeError, type LooppErrorCode } from '../../src/core/errors';
+import { formatHandshakeLine, parseHandshakeLine, type Handshake, type Network } from '../../src/wire/handshake';
+import { goAtoi } from '../../src/core/go/strconv';
+import { createFirstLineReader, createLineSplitter, type FirstLineResult, type LineInfo } from '../../src/core/lines';
+import { decodeHandshakeCert, encodeHandshakeCert, generateCertificate } from '../../src/net/mtls/cert';
+import { readChildren, readTlv } from '../../src/net/mtls/der';
 import { PROPERTY_CERTS_BASE64 } from './certs';
 import {
   CHECK_COVERAGE,

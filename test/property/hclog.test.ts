@@ -16,8 +16,8 @@ import {
   type HclogLevel,
   type ParsedLogLine,
   type StderrParser,
-} from '../../src/hclog';
-import { createLineSplitter } from '../../src/internal/lines';
+} from '../../src/wire/hclog';
+import { createLineSplitter } from '../../src/core/lines';
 import { CHECK_COVERAGE, RUNS, assertNoGrowth, check, invalidUtf8, nastyString, spliceBytes } from './fc-config';
 
 const TEXT_PREFIX: Record<string, HclogLevel> = { '[TRACE]': 'trace', '[DEBUG]': 'debug', '[INFO]': 'info', '[WARN]': 'warn', '[ERROR]': 'error' };

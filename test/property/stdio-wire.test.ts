@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { StdioData } from '../../src/gen/plugin/grpc_stdio';
-import { decodeStdioData, encodeStdioData } from '../../src/internal/stdio-wire';
+import { StdioData } from '../../src/gen';
+import { decodeStdioData, encodeStdioData } from '../../src/shared/stdio-codec';
 import { RUNS, check } from './fc-config';
 
 type Decoded = { ok: true; channel: number; data: string } | { ok: false };

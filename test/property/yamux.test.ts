@@ -22,8 +22,8 @@ import {
   type FrameHeader,
   type YamuxSession,
   type YamuxStream,
-} from '../../src/yamux';
-import { MAX_U32 } from '../../src/yamux/frame';
+} from '../../src/net/yamux/index';
+import { MAX_U32 } from '../../src/net/yamux/frame';
 import { CHECK_COVERAGE, RUNS, assertNoGrowth, assertTypedError, check, checkAsync, chunked, cutsArb, within } from './fc-config';
 
 // yamux errors carry a hint only where there is advice to give (Go's errors have none).

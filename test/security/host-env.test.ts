@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { grpcPlugin, startPlugin } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
-import type { LoopHostedService } from '../../src/loop/service';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
+import type { LoopHostedService } from '../../src/loop/host/service';
 import { LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory } from '../../src/loop/index';
 import { binary, fixture, goBinary, kvGet, rmDir, run, tmpDir } from '../helpers';
 

@@ -1,10 +1,10 @@
 /** Helpers of the security tests: a plugin launched by hand (the test plays the host) and one health check. */
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { HealthClient } from '../../src/gen/grpc/health/v1/health';
-import { parseHandshakeLine, type Handshake } from '../../src/handshake';
-import { generateCertificate, type CertificateBundle } from '../../src/mtls/cert';
-import { MTLS_SERVER_NAME, channelCredentials, type MtlsChannel } from '../../src/mtls/credentials';
+import { HealthClient } from '../../src/gen';
+import { parseHandshakeLine, type Handshake } from '../../src/wire/handshake';
+import { generateCertificate, type CertificateBundle } from '../../src/net/mtls/cert';
+import { MTLS_SERVER_NAME, channelCredentials, type MtlsChannel } from '../../src/net/grpc/credentials';
 import { launchByHand, type LaunchedByHand } from '../helpers';
 
 export const COOKIE_ENV = { BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1' } as const;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { HealthClient } from '../../src/gen/grpc/health/v1/health';
+import { HealthClient } from '../../src/gen';
 
 interface Probe {
   connect?: string[];

@@ -14,12 +14,12 @@ import * as util from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import createDebug from 'debug';
-import * as certModule from '../../src/mtls/cert';
+import * as certModule from '../../src/net/mtls/cert';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoClient, EchoService, type EchoReply, type ServeEchoResponse } from '../../src/gen/examples/brokertest/brokertest';
-import { KVClient } from '../../src/gen/examples/kv/kv';
+import { BrokerTestClient, EchoClient, EchoService, type EchoReply, type ServeEchoResponse } from '../../fixtures/gen/examples/brokertest/brokertest';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 import { LOOP_KINDS, LoopRegistry, LoopService, asCmdEnv, newCmdFactory, newEnvConfig, parseEnvConfig, type LoopLogRecord } from '../../src/loop/index';
-import type { LoopHostedService } from '../../src/loop/service';
+import type { LoopHostedService } from '../../src/loop/host/service';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { binary, fixture, fixtureAt, goBinary, kvGet, kvPut, sleep } from '../helpers';
 

@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StartError, grpcPlugin, startPlugin, type SecureConfig } from '../../src/index';
-import { KVClient } from '../../src/gen/examples/kv/kv';
-import { ORPHAN_GUARD_ARGV0 } from '../../src/client/process';
+import { KVClient } from '../../fixtures/gen/examples/kv/kv';
+import { ORPHAN_GUARD_ARGV0 } from '../../src/host/runner/process';
 import { binary, goBinary, kvGet, kvPut, listDir, rmDir, tmpDir } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };

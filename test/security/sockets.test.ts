@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
-import { BrokerTestClient, EchoService, type ServeEchoResponse } from '../../src/gen/examples/brokertest/brokertest';
+import { BrokerTestClient, EchoService, type ServeEchoResponse } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { fixture, fixtureAt, listDir, rmDir, tmpDir } from '../helpers';
 import { COOKIE_ENV, healthCheck, launchPlugin } from './launch';

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EchoService } from '../../src/gen/examples/brokertest/brokertest';
+import { EchoService } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { unary } from '../../fixtures/counter/shared';
 import { arg, machineInfo } from '../bench/common';

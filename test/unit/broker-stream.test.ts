@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcBroker } from '../../src/broker';
-import type { ConnInfo } from '../../src/gen/plugin/grpc_broker';
-import { listenUnix } from '../../src/transport';
+import { GrpcBroker } from '../../src/shared/broker';
+import { type ConnInfo } from '../../src/gen';
+import { listenUnix } from '../../src/net/transport';
 import { rmDir, tmpDir } from '../helpers';
 
 /** A StartStream stand-in that records what the broker writes. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HandshakeError } from '../../src/errors';
+import { HandshakeError } from '../../src/core/errors';
 import {
   DIAGNOSE_TEXT,
   MUX_UNSUPPORTED_TEXT,
@@ -9,8 +9,8 @@ import {
   negotiateVersion,
   parseHandshakeLine,
   parseProtocolVersions,
-} from '../../src/handshake';
-import { encodeHandshakeCert, generateCertificate } from '../../src/mtls/cert';
+} from '../../src/wire/handshake';
+import { encodeHandshakeCert, generateCertificate } from '../../src/net/mtls/cert';
 
 const host = { hostVersions: [1] };
 

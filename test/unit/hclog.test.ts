@@ -13,8 +13,8 @@ import {
   parseHclogLevel,
   type HclogLevel,
   type ParsedLogLine,
-} from '../../src/hclog';
-import { isLooppError } from '../../src/errors';
+} from '../../src/wire/hclog';
+import { isLooppError } from '../../src/core/errors';
 
 // 2024-03-05T07:08:09.123Z
 const T = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 123));

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFirstLineReader, createLineSplitter, goTrimSpace, type LineInfo } from '../../src/internal/lines';
-import { createStderrParser } from '../../src/hclog';
+import { createFirstLineReader, createLineSplitter, goTrimSpace, type LineInfo } from '../../src/core/lines';
+import { createStderrParser } from '../../src/wire/hclog';
 
 interface Piece {
   line: string;

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { ConfigError } from '../../src/errors';
-import { goAtoi, goFormatFloat, goParseFloat, goParseUint, goQuote } from '../../src/internal/go-strconv';
+import { ConfigError } from '../../src/core/errors';
+import { goAtoi, goFormatFloat, goParseFloat, goParseUint, goQuote } from '../../src/core/go/strconv';
 import {
   ENV,
   asCmdEnv,
@@ -21,8 +21,8 @@ import {
   parseV24EnvConfig,
   v24CmdEnv,
   type EnvConfig,
-} from '../../src/loop/env-config';
-import { PLUGIN_KINDS, parseEnvFile, parseEnvText, pluginEnvVars } from '../../src/loop/env-file';
+} from '../../src/loop/wire/env-config';
+import { PLUGIN_KINDS, parseEnvFile, parseEnvText, pluginEnvVars } from '../../src/loop/wire/env-file';
 import {
   Hour,
   Millisecond,
@@ -33,7 +33,7 @@ import {
   formatGoDuration,
   parseGoDuration,
   tryParseGoDuration,
-} from '../../src/loop/go-duration';
+} from '../../src/core/go/duration';
 import { rmDir, tmpDir } from '../helpers';
 import { fullEnvConfig } from '../loop-env-fixtures';
 

@@ -1,8 +1,8 @@
 /** The median host's value codecs: loop.BigInt and the CBOR/JSON VersionedBytes subset. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bigFromPb, bigToPb } from '../../src/loop/median';
-import { cborDecode, cborEncode, decodeVersioned, encodeVersioned } from '../../src/loop/versioned-bytes';
+import { bigFromPb, bigToPb } from '../../src/loop/host/median';
+import { cborDecode, cborEncode, decodeVersioned, encodeVersioned } from '../../src/loop/wire/versioned-bytes';
 
 describe('loop.BigInt', () => {
   it('is sign plus big-endian magnitude, zero as empty bytes', () => {

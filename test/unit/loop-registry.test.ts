@@ -11,12 +11,12 @@ import { describe, it } from 'node:test';
 
 import createDebug from 'debug';
 
-import { ConfigError, PluginError } from '../../src/errors';
-import { RegistrarConfig, newCmdFactory } from '../../src/loop/cmd-factory';
-import { asCmdEnv, newEnvConfig, parseEnvConfig } from '../../src/loop/env-config';
-import { Second } from '../../src/loop/go-duration';
-import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from '../../src/loop/ports';
-import { ERR_EXISTS_MESSAGE, LoopRegistry, isErrExists, type RegisteredLoop } from '../../src/loop/registry';
+import { ConfigError, PluginError } from '../../src/core/errors';
+import { RegistrarConfig, newCmdFactory } from '../../src/loop/host/cmd-factory';
+import { asCmdEnv, newEnvConfig, parseEnvConfig } from '../../src/loop/wire/env-config';
+import { Second } from '../../src/core/go/duration';
+import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from '../../src/loop/host/ports';
+import { ERR_EXISTS_MESSAGE, LoopRegistry, isErrExists, type RegisteredLoop } from '../../src/loop/host/registry';
 
 function listen(port: number, host = '127.0.0.1'): Promise<net.Server> {
   return new Promise((resolve, reject) => {

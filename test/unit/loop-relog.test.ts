@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PluginLogEntry } from '../../src/client/stderr';
-import { createStderrParser } from '../../src/hclog';
-import { LOOP_KINDS } from '../../src/loop/handshakes';
-import { classifyLoopLog, createLoopRelogger } from '../../src/loop/relog';
+import type { PluginLogEntry } from '../../src/host/stderr';
+import { createStderrParser } from '../../src/wire/hclog';
+import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
+import { classifyLoopLog, createLoopRelogger } from '../../src/loop/host/relog';
 
 /** Runs lines through the host's stderr parser, as startPlugin's onLog would deliver them. */
 function entries(lines: string[]): PluginLogEntry[] {

@@ -2,14 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { isLooppError } from '../../src/errors';
-import { createStderrParser, isHclogTimestamp } from '../../src/hclog';
-import { Base, ServiceError, type Service } from '../../src/loop/base';
-import { createHealthChecker } from '../../src/loop/checker';
-import { parseV24EnvConfig } from '../../src/loop/env-config';
-import { createLoopPluginLogger, formatLoopLogLine } from '../../src/loop/logger';
-import { PromServer, createPromServer } from '../../src/loop/prom-server';
-import { newStartedServer, startServer } from '../../src/loop/server';
+import { isLooppError } from '../../src/core/errors';
+import { createStderrParser, isHclogTimestamp } from '../../src/wire/hclog';
+import { Base, ServiceError, type Service } from '../../src/loop/plugin/base';
+import { createHealthChecker } from '../../src/loop/plugin/checker';
+import { parseV24EnvConfig } from '../../src/loop/wire/env-config';
+import { createLoopPluginLogger, formatLoopLogLine } from '../../src/loop/plugin/logger';
+import { PromServer, createPromServer } from '../../src/loop/plugin/prom-server';
+import { newStartedServer, startServer } from '../../src/loop/plugin/start-server';
 
 /** The two uint32 variables the newest EnvConfig parser requires (a newest host always sends them). */
 const MERCURY = { CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE: '0', CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY: '0' };

@@ -14,8 +14,8 @@ import {
   encodeHandshakeCert,
   generateCertificate,
   pemToDer,
-} from '../../src/mtls/cert.js';
-import { channelCredentials, serverCredentials } from '../../src/mtls/credentials.js';
+} from '../../src/net/mtls/cert';
+import { channelCredentials, serverCredentials } from '../../src/net/grpc/credentials';
 import {
   TAG,
   decodeOid,
@@ -25,14 +25,9 @@ import {
   unsignedInteger,
   x509Time,
   type DerNode,
-} from '../../src/mtls/der.js';
-import { HandshakeError, LooppError, PluginError } from '../../src/errors.js';
-import {
-  HealthCheckResponse_ServingStatus,
-  HealthClient,
-  HealthService,
-  type HealthServer,
-} from '../../src/gen/grpc/health/v1/health.js';
+} from '../../src/net/mtls/der';
+import { HandshakeError, LooppError, PluginError } from '../../src/core/errors';
+import { HealthCheckResponse_ServingStatus, HealthClient, HealthService, type HealthServer } from '../../src/gen';
 
 const HOURS_262980_MS = 262_980 * 3_600_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StdioData } from '../../src/gen/plugin/grpc_stdio';
-import { decodeStdioData, encodeStdioData } from '../../src/internal/stdio-wire';
+import { StdioData } from '../../src/gen';
+import { decodeStdioData, encodeStdioData } from '../../src/shared/stdio-codec';
 
 describe('stdio wire fast path', () => {
   it('encodes exactly as the generated codec, for every channel and size class', () => {

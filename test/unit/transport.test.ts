@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { grpcTarget, netConnectOptions } from '../../src/transport';
+import { grpcTarget, netConnectOptions } from '../../src/net/transport';
 
 describe('handshake addresses as dial targets', () => {
   it('netConnectOptions: socket path, host:port, :port on the local host, bracketed IPv6', () => {

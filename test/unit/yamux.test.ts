@@ -24,8 +24,8 @@ import {
   type YamuxSession,
   type YamuxSessionOptions,
   type YamuxStream,
-} from '../../src/yamux';
-import { LooppError } from '../../src/errors';
+} from '../../src/net/yamux/index';
+import { LooppError } from '../../src/core/errors';
 import { readAll, rmDir, sleep, tmpDir } from '../helpers';
 
 let dir: string;

@@ -1,0 +1,391 @@
+/**
+ * The median LOOP's host side (chainlink-common's PluginMedian client, v2.4-style wiring where the
+ * host itself provides the MedianProvider): serve the data sources, the median provider connection
+ * and the error log on broker ids, call PluginMedian.NewMedianFactory, then drive the
+ * ReportingPluginFactory and ReportingPlugin the plugin serves on the ids it returns. Wire names and
+ * field numbers are those of chainlink-common v1.3.1 (proto/loop/).
+ *
+ * The median provider connection carries, on one broker id: Service, OffchainConfigDigester,
+ * ContractConfigTracker, ContractTransmitter, ReportCodec, MedianContract, OnchainConfigCodec and,
+ * when given, ContractReader. The plugin probes ContractReader and Codec and treats Unimplemented as
+ * "absent"; Codec is never served here.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcBroker } from '../../shared/broker';
+import { Timestamp, ContractReaderService, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, ErrorLogService, LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, MedianContractService, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, type SaveErrorRequest, DataSourceService, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, ContractConfigTrackerService, ContractTransmitterService, type LatestConfigRequest, OffchainConfigDigesterService, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, ReportingPluginFactoryClient, type ReportingPluginConfig, type ReportingPluginInfo, ReportingPluginService } from '../../gen';
+import { grpcPlugin, type GrpcPlugin, type PluginClientContext } from '../../shared/plugin-set';
+import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import type { LoopHostedService } from './service';
+import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
+
+export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
+
+
+/** median.DataSource: the value observed for a report timestamp. */
+export interface DataSource {
+  observe(ts: ReportTimestamp): MaybePromise<bigint>;
+}
+
+/** core.ErrorLog. */
+export interface ErrorLog {
+  saveError(message: string): MaybePromise<void>;
+}
+
+/** libocr OffchainConfigDigester. */
+export interface OffchainConfigDigester {
+  configDigest(config: ContractConfig): MaybePromise<Buffer>;
+  configDigestPrefix(): MaybePromise<number>;
+}
+
+/** libocr ContractConfigTracker (Notify is not part of the wire contract). */
+export interface ContractConfigTracker {
+  latestConfigDetails(): MaybePromise<{ changedInBlock: number; configDigest: Buffer }>;
+  latestConfig(changedInBlock: number): MaybePromise<ContractConfig>;
+  latestBlockHeight(): MaybePromise<number>;
+}
+
+/** libocr ContractTransmitter. */
+export interface ContractTransmitter {
+  transmit(reportContext: ReportContext, report: Buffer, signatures: AttributedOnchainSignature[]): MaybePromise<void>;
+  latestConfigDigestAndEpoch(): MaybePromise<{ configDigest: Buffer; epoch: number }>;
+  fromAccount(): MaybePromise<string>;
+}
+
+/** libocr median.ParsedAttributedObservation. */
+export interface ParsedAttributedObservation {
+  timestamp: number;
+  value: bigint;
+  juelsPerFeeCoin: bigint;
+  gasPriceSubunits: bigint;
+  observer: number;
+}
+
+/** libocr median.ReportCodec. */
+export interface ReportCodec {
+  buildReport(observations: ParsedAttributedObservation[]): MaybePromise<Buffer>;
+  medianFromReport(report: Buffer): MaybePromise<bigint>;
+  maxReportLength(n: number): MaybePromise<number>;
+}
+
+/** A protobuf Timestamp with full nanosecond precision (a JS Date would lose it). */
+export interface PreciseTime {
+  seconds: number;
+  nanos: number;
+}
+
+/** libocr median.MedianContract. */
+export interface MedianContract {
+  latestTransmissionDetails(): MaybePromise<{ configDigest: Buffer; epoch: number; round: number; latestAnswer: bigint; latestTimestamp: PreciseTime }>;
+  /** lookback is a Go time.Duration: nanoseconds. */
+  latestRoundRequested(lookbackNs: number): MaybePromise<{ configDigest: Buffer; epoch: number; round: number }>;
+}
+
+/** libocr median.OnchainConfig / OnchainConfigCodec. */
+export interface OnchainConfig {
+  min: bigint;
+  max: bigint;
+}
+export interface OnchainConfigCodec {
+  encode(config: OnchainConfig): MaybePromise<Buffer>;
+  decode(encoded: Buffer): MaybePromise<OnchainConfig>;
+}
+
+/**
+ * types.ContractReader, the single-read part. params arrive decoded from their VersionedBytes (JSON
+ * or CBOR); the return value is encoded back in the same version, as chainlink-common's server does.
+ */
+export interface ContractReader {
+  getLatestValue(readIdentifier: string, confidence: number, params: CborValue): MaybePromise<CborValue>;
+}
+
+/** types.MedianProvider as the host serves it. */
+export interface MedianProvider {
+  /** Service name (Name / HealthReport); default `MedianProvider`. */
+  name?: string;
+  offchainConfigDigester: OffchainConfigDigester;
+  contractConfigTracker: ContractConfigTracker;
+  contractTransmitter: ContractTransmitter;
+  reportCodec: ReportCodec;
+  medianContract: MedianContract;
+  onchainConfigCodec: OnchainConfigCodec;
+  /** Left unregistered when absent (the plugin then sees no contract reader). */
+  contractReader?: ContractReader;
+  close?(): MaybePromise<void>;
+}
+
+export interface NewMedianFactoryOptions {
+  provider: MedianProvider;
+  contractID: string;
+  dataSource: DataSource;
+  juelsPerFeeCoinDataSource: DataSource;
+  gasPriceSubunitsDataSource: DataSource;
+  errorLog: ErrorLog;
+  /** Sent as JSON; omitted when undefined. */
+  deviationFuncDefinition?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/** libocr ReportingPlugin as the host sees it. */
+export interface ReportingPluginHandle {
+  readonly id: number;
+  readonly info: ReportingPluginInfo;
+  query(ts: ReportTimestamp): Promise<Buffer>;
+  observation(ts: ReportTimestamp, query: Buffer): Promise<Buffer>;
+  report(ts: ReportTimestamp, query: Buffer, observations: AttributedObservation[]): Promise<{ shouldReport: boolean; report: Buffer }>;
+  shouldAcceptFinalizedReport(ts: ReportTimestamp, report: Buffer): Promise<boolean>;
+  shouldTransmitAcceptedReport(ts: ReportTimestamp, report: Buffer): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The ReportingPluginFactory (plus its Service) the median LOOP returns. */
+export interface MedianFactoryHandle extends LoopHostedService {
+  readonly id: number;
+  newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
+  // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
+  ready(): Promise<void>;
+  healthReport(): Promise<Record<string, Error | null>>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** big.Int <-> loop.BigInt (sign plus big-endian magnitude). */
+export function bigToPb(v: bigint): PbBigInt {
+  const negative = v < 0n;
+  let m = negative ? -v : v;
+  const bytes: number[] = [];
+  while (m > 0n) {
+    bytes.unshift(Number(m & 0xffn));
+    m >>= 8n;
+  }
+  return { negative, value: Buffer.from(bytes) };
+}
+export function bigFromPb(b: PbBigInt | undefined): bigint {
+  if (b === undefined) return 0n;
+  const m = b.value.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.value).toString('hex')}`);
+  return b.negative ? -m : m;
+}
+
+/** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
+const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
+const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
+
+/**
+ * LatestTransmissionDetails' reply with a nanosecond-precise timestamp: the generated code maps
+ * google.protobuf.Timestamp to Date (milliseconds), so field 5 is written here by hand.
+ */
+type LatestTransmissionDetailsWire = Omit<LatestTransmissionDetailsReply, 'latestTimestamp'> & { latestTimestamp: PreciseTime };
+const MedianContractDefinition = {
+  ...MedianContractService,
+  latestTransmissionDetails: {
+    ...MedianContractService.latestTransmissionDetails,
+    responseSerialize: (v: LatestTransmissionDetailsWire): Buffer => {
+      const { latestTimestamp, ...rest } = v;
+      const w = LatestTransmissionDetailsReply.encode({ ...rest, latestTimestamp: undefined });
+      Timestamp.encode(latestTimestamp, w.uint32(42).fork()).join();
+      return Buffer.from(w.finish());
+    },
+  },
+};
+
+function serveService(server: grpc.Server, name: string, close?: () => MaybePromise<void>): void {
+  server.addService(LoopServiceDefinition as unknown as grpc.ServiceDefinition, {
+    name: unary(() => ({ name })),
+    ready: unary(() => ({})),
+    healthReport: unary(() => ({ healthReport: { [name]: '' } })),
+    closeService: unary(async () => {
+      await close?.();
+      return {};
+    }),
+  });
+}
+
+function serveDataSource(server: grpc.Server, ds: DataSource): void {
+  server.addService(DataSourceService, {
+    observe: unary(async (r: ObserveRequest) => ({ value: bigToPb(await ds.observe(r.reportTimestamp ?? { configDigest: Buffer.alloc(0), epoch: 0, round: 0 })) })),
+  });
+}
+
+function serveErrorLog(server: grpc.Server, log: ErrorLog): void {
+  server.addService(ErrorLogService, {
+    saveError: unary(async (r: SaveErrorRequest) => {
+      await log.saveError(r.message);
+      return {};
+    }),
+  });
+}
+
+function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
+  serveService(server, p.name ?? 'MedianProvider', p.close?.bind(p));
+  const d = p.offchainConfigDigester;
+  server.addService(OffchainConfigDigesterService, {
+    configDigest: unary(async (r: ConfigDigestRequest) => {
+      if (r.contractConfig === undefined) throw new Error('missing contractConfig');
+      return { configDigest: await d.configDigest(r.contractConfig) };
+    }),
+    configDigestPrefix: unary(async () => ({ configDigestPrefix: await d.configDigestPrefix() })),
+  });
+  const t = p.contractConfigTracker;
+  server.addService(ContractConfigTrackerService, {
+    latestConfigDetails: unary(() => t.latestConfigDetails()),
+    latestConfig: unary(async (r: LatestConfigRequest) => ({ contractConfig: await t.latestConfig(r.changedInBlock) })),
+    latestBlockHeight: unary(async () => ({ blockHeight: await t.latestBlockHeight() })),
+  });
+  const x = p.contractTransmitter;
+  server.addService(ContractTransmitterService, {
+    transmit: unary(async (r: TransmitRequest) => {
+      await x.transmit(r.reportContext ?? { extraHash: Buffer.alloc(0) }, r.report, r.attributedOnchainSignatures);
+      return {};
+    }),
+    latestConfigDigestAndEpoch: unary(() => x.latestConfigDigestAndEpoch()),
+    fromAccount: unary(async () => ({ Account: await x.fromAccount() })),
+  });
+  const rc = p.reportCodec;
+  server.addService(ReportCodecService, {
+    buildReport: unary(async (r: BuildReportRequest) => ({
+      report: await rc.buildReport(
+        r.observations.map((o) => ({
+          timestamp: o.timestamp,
+          value: bigFromPb(o.value),
+          juelsPerFeeCoin: bigFromPb(o.julesPerFeeCoin),
+          gasPriceSubunits: bigFromPb(o.gasPriceSubunits),
+          observer: o.observer,
+        })),
+      ),
+    })),
+    medianFromReport: unary(async (r: MedianFromReportRequest) => ({ median: bigToPb(await rc.medianFromReport(r.report)) })),
+    maxReportLength: unary(async (r: MaxReportLengthRequest) => ({ max: await rc.maxReportLength(r.n) })),
+  });
+  const mc = p.medianContract;
+  server.addService(MedianContractDefinition as unknown as grpc.ServiceDefinition, {
+    latestTransmissionDetails: unary(async (): Promise<LatestTransmissionDetailsWire> => {
+      const r = await mc.latestTransmissionDetails();
+      return { configDigest: r.configDigest, epoch: r.epoch, round: r.round, latestAnswer: bigToPb(r.latestAnswer), latestTimestamp: r.latestTimestamp };
+    }),
+    latestRoundRequested: unary((r: LatestRoundRequestedRequest) => mc.latestRoundRequested(r.lookback)),
+  });
+  const occ = p.onchainConfigCodec;
+  server.addService(OnchainConfigCodecService, {
+    encode: unary(async (r: EncodeRequest) => ({
+      encoded: await occ.encode({ min: bigFromPb(r.onchainConfig?.min), max: bigFromPb(r.onchainConfig?.max) }),
+    })),
+    decode: unary(async (r: DecodeRequest) => {
+      const c = await occ.decode(r.encoded);
+      return { onchainConfig: { min: bigToPb(c.min), max: bigToPb(c.max) } };
+    }),
+  });
+  const cr = p.contractReader;
+  if (cr !== undefined) {
+    server.addService(ContractReaderService, {
+      getLatestValue: unary(async (r: GetLatestValueRequest): Promise<GetLatestValueReply> => {
+        if (r.asValueType) throw new Error('values encoding (as_value_type) is not supported');
+        const version = r.params?.version ?? 0;
+        const ret = await cr.getLatestValue(r.readIdentifier, r.confidence, decodeVersioned(r.params));
+        return { retVal: encodeVersioned(ret, version) };
+      }),
+      bind: unary(() => ({})),
+      unbind: unary(() => ({})),
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Host-side client of a median LOOP's root service (loop.PluginMedian). */
+export class PluginMedianHost {
+  #client: grpc.Client;
+  #broker: GrpcBroker;
+
+  constructor(ctx: PluginClientContext) {
+    this.#client = ctx.createClient(PluginMedianClient.service);
+    this.#broker = ctx.broker;
+  }
+
+  /** Serves the host dependencies, calls NewMedianFactory, and connects to the factory it returns. */
+  async newMedianFactory(o: NewMedianFactoryOptions): Promise<MedianFactoryHandle> {
+    const deps = servedDependencies(this.#broker);
+    let reply: NewMedianFactoryReply;
+    try {
+      const dataSourceID = await deps.serve((s) => serveDataSource(s, o.dataSource));
+      const juelsPerFeeCoinDataSourceID = await deps.serve((s) => serveDataSource(s, o.juelsPerFeeCoinDataSource));
+      const gasPriceSubunitsDataSourceID = await deps.serve((s) => serveDataSource(s, o.gasPriceSubunitsDataSource));
+      const medianProviderID = await deps.serve((s) => serveMedianProvider(s, o.provider));
+      const errorLogID = await deps.serve((s) => serveErrorLog(s, o.errorLog));
+      const req: NewMedianFactoryRequest = {
+        medianProviderID,
+        contractID: o.contractID,
+        dataSourceID,
+        juelsPerFeeCoinDataSourceID,
+        errorLogID,
+        gasPriceSubunitsDataSourceID,
+        ...(o.deviationFuncDefinition !== undefined ? { deviationFuncDefinition: Buffer.from(JSON.stringify(o.deviationFuncDefinition)) } : {}),
+      };
+      reply = await call<NewMedianFactoryReply>(this.#client, 'newMedianFactory', req, o.signal);
+    } catch (err) {
+      await deps.release();
+      throw new Error(`failed to create median factory: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const broker = this.#broker;
+    let channel: grpc.Channel;
+    try {
+      channel = await broker.dial(reply.reportingPluginFactoryID, { signal: o.signal });
+    } catch (err) {
+      // The served dependencies only live as long as the factory; without it nobody would release them.
+      await deps.release();
+      throw err;
+    }
+    const opts = { channelOverride: channel };
+    const factory = new ReportingPluginFactoryClient('unused', grpc.credentials.createInsecure(), opts);
+    const service = loopServiceClient(channel);
+    const plugins = new Set<ReportingPluginHandle>();
+    const empty = {};
+    return {
+      id: reply.reportingPluginFactoryID,
+      newReportingPlugin: async (config, signal) => {
+        const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
+        const ch = await broker.dial(r.reportingPluginID, { signal });
+        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+        let closed = false;
+        const handle: ReportingPluginHandle = {
+          id: r.reportingPluginID,
+          info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
+          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp })).query,
+          observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
+          report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
+          shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
+            (await call<{ shouldAccept: boolean }>(rp, 'shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+          shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
+            (await call<{ shouldTransmit: boolean }>(rp, 'shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+          close: async () => {
+            if (closed) return;
+            closed = true;
+            plugins.delete(handle);
+            try {
+              await call(rp, 'closePlugin', empty);
+            } finally {
+              ch.close();
+            }
+          },
+        };
+        plugins.add(handle);
+        return handle;
+      },
+      ready: async () => {
+        await call(service, 'ready', empty);
+      },
+      healthReport: () => remoteHealthReport(service),
+      close: async () => {
+        await Promise.all([...plugins].map((p) => p.close().catch(() => {})));
+        await call(service, 'closeService', empty).catch(() => {});
+        channel.close();
+        await deps.release();
+      },
+    };
+  }
+}
+
+/** The host-side plugin definition of a median LOOP (dispense name `median`). */
+export function medianLoopPlugin(): GrpcPlugin<PluginMedianHost> {
+  return grpcPlugin({ client: (ctx) => new PluginMedianHost(ctx) });
+}

@@ -1,0 +1,118 @@
+/**
+ * The relayer LOOP's host side (chainlink-common's RelayerService client): serve the Keystore, the
+ * CSA Keystore and the capabilities registry on broker ids, call PluginRelayer.NewRelayer, and talk
+ * to the Relayer and Service the plugin serves on the id it returns. Wire names and field numbers
+ * are those of chainlink-common v1.3.1 (proto/loop/).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcBroker } from '../../shared/broker';
+import { CapabilitiesRegistryService, type DecryptRequest, KeystoreService, type SignRequest, type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerReply, type NewRelayerRequest, PluginRelayerClient, RelayerClient } from '../../gen';
+import { grpcPlugin, type GrpcPlugin, type PluginClientContext } from '../../shared/plugin-set';
+import { callUnary, handleUnary, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import type { LoopHostedService } from './service';
+
+/** A host keystore: accounts plus signing (nil data = existence check) and decryption. */
+export interface Keystore {
+  accounts(): Promise<string[]> | string[];
+  sign(account: string, data: Buffer): Promise<Buffer> | Buffer;
+  decrypt?(account: string, data: Buffer): Promise<Buffer> | Buffer;
+}
+
+export interface NewRelayerOptions {
+  /** Relayer config, TOML. */
+  config: string;
+  keystore: Keystore;
+  csaKeystore: Keystore;
+  signal?: AbortSignal;
+}
+
+/** The relayer as the host sees it (a subset of chainlink-common's types.Relayer). */
+export interface RelayerHandle extends LoopHostedService {
+  readonly id: number;
+  getChainStatus(): Promise<ChainStatus>;
+  getChainInfo(): Promise<ChainInfo>;
+  listNodeStatuses(pageSize: number, pageToken?: string): Promise<ListNodeStatusesReply>;
+  name(): Promise<string>;
+  ready(): Promise<void>;
+  healthReport(): Promise<Record<string, Error | null>>;
+  close(): Promise<void>;
+}
+
+function serveKeystore(server: grpc.Server, ks: Keystore): void {
+  server.addService(KeystoreService, {
+    accounts: handleUnary(async () => ({ accounts: await ks.accounts() })),
+    sign: handleUnary(async (r: SignRequest) => ({ signedData: await ks.sign(r.account, Buffer.from(r.data)) })),
+    decrypt: (c: grpc.ServerUnaryCall<DecryptRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      const decrypt = ks.decrypt;
+      if (decrypt === undefined) return cb({ code: grpc.status.UNIMPLEMENTED, details: 'decrypt not supported' });
+      handleUnary(async (r: DecryptRequest) => ({ decryptedData: await decrypt.call(ks, r.account, Buffer.from(r.data)) }))(c, cb);
+    },
+  });
+}
+
+/** Host-side client of a relayer LOOP's root service. */
+export class PluginRelayerHost {
+  #client: InstanceType<typeof PluginRelayerClient>;
+  #broker: GrpcBroker;
+
+  constructor(ctx: PluginClientContext) {
+    this.#client = ctx.createClient(PluginRelayerClient.service);
+    this.#broker = ctx.broker;
+  }
+
+  /** Serves the host dependencies, calls NewRelayer, and connects to the relayer it returns. */
+  async newRelayer(o: NewRelayerOptions): Promise<RelayerHandle> {
+    const deps = servedDependencies(this.#broker);
+    let reply: NewRelayerReply;
+    try {
+      const keystoreID = await deps.serve((s) => serveKeystore(s, o.keystore));
+      const keystoreCSAID = await deps.serve((s) => serveKeystore(s, o.csaKeystore));
+      // No capabilities here: every CapabilitiesRegistry method answers Unimplemented.
+      const capabilityRegistryID = await deps.serve((s) => s.addService(CapabilitiesRegistryService, {}));
+      const req: NewRelayerRequest = { config: o.config, keystoreID, capabilityRegistryID, keystoreCSAID };
+      reply = await callUnary<NewRelayerReply>(this.#client, 'newRelayer', req, o.signal);
+    } catch (err) {
+      await deps.release();
+      throw new Error(`failed to create Relayer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    let channel: grpc.Channel;
+    try {
+      channel = await this.#broker.dial(reply.relayerID, { signal: o.signal });
+    } catch (err) {
+      // The served dependencies only live as long as the relayer; without it nobody would release them.
+      await deps.release();
+      throw err;
+    }
+    const relayer = new RelayerClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
+    const service = loopServiceClient(channel);
+    const empty = {};
+    return {
+      id: reply.relayerID,
+      getChainStatus: async () =>
+        (await callUnary<{ chain?: ChainStatus }>(relayer, 'getChainStatus', empty)).chain ?? { id: '', enabled: false, config: '' },
+      getChainInfo: async () =>
+        (await callUnary<{ chainInfo?: ChainInfo }>(relayer, 'getChainInfo', empty)).chainInfo ?? {
+          familyName: '',
+          chainId: '',
+          networkName: '',
+          networkNameFull: '',
+        },
+      listNodeStatuses: (pageSize, pageToken = '') => callUnary<ListNodeStatusesReply>(relayer, 'listNodeStatuses', { pageSize, pageToken }),
+      name: async () => (await callUnary<{ name: string }>(service, 'name', empty)).name,
+      ready: async () => {
+        await callUnary(service, 'ready', empty);
+      },
+      healthReport: () => remoteHealthReport(service),
+      close: async () => {
+        await callUnary(service, 'closeService', empty).catch(() => {});
+        channel.close();
+        await deps.release();
+      },
+    };
+  }
+}
+
+/** The host-side plugin definition of a relayer LOOP (dispense name `relayer`). */
+export function relayerLoopPlugin(): GrpcPlugin<PluginRelayerHost> {
+  return grpcPlugin({ client: (ctx) => new PluginRelayerHost(ctx) });
+}

@@ -1,0 +1,90 @@
+/**
+ * The gRPC plumbing every LOOP host side shares: promise-based unary calls on generated clients,
+ * async server handlers, the loop.Service client (with the Close method codegen leaves out), health
+ * reports in their wire form, and the set of host dependencies served on broker ids for one call.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { BrokerServer, GrpcBroker } from '../../shared/broker';
+import { Empty, ServiceService } from '../../gen';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+type Unary<Res> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
+
+/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call. */
+export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+  const fn = (client as unknown as Record<string, Unary<Res>>)[key] as Unary<Res>;
+  return new Promise((resolve, reject) => {
+    const c = fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (e) reject(e);
+      else resolve(r);
+    });
+    const onAbort = () => c.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A server handler from an async function; a thrown error becomes status UNKNOWN with its message. */
+export function handleUnary<Req, Res>(fn: (req: Req) => MaybePromise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (c, cb) => {
+    Promise.resolve()
+      .then(() => fn(c.request))
+      .then(
+        (r) => cb(null, r),
+        (e: unknown) => cb({ code: grpc.status.UNKNOWN, details: e instanceof Error ? e.message : String(e) }),
+      );
+  };
+}
+
+const emptyCodec = {
+  requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+  requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+  responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+};
+
+/** An `Empty -> Empty` method that codegen leaves out (ts-proto would name it `close`, clashing with Client.close). */
+export function emptyMethod(path: string) {
+  return { path, requestStream: false, responseStream: false, ...emptyCodec } as const;
+}
+
+/** loop.Service with its Close method, under the key `closeService` and the real path. */
+export const LoopServiceDefinition = { ...ServiceService, closeService: emptyMethod('/loop.Service/Close') } as const;
+
+const LoopServiceClient = grpc.makeGenericClientConstructor(LoopServiceDefinition as unknown as grpc.ServiceDefinition, 'loop.Service');
+
+/** A loop.Service client on `channel`. */
+export function loopServiceClient(channel: grpc.Channel): grpc.Client {
+  return new LoopServiceClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
+}
+
+/** loop.Service's wire health report (name -> error text, "" = healthy) as errors. */
+export function healthFromWire(report: Record<string, string>): Record<string, Error | null> {
+  return Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v === '' ? null : new Error(v)]));
+}
+
+/** A health report in loop.Service's wire form. */
+export function healthToWire(report: Record<string, Error | null>): Record<string, string> {
+  return Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v === null ? '' : v.message]));
+}
+
+/** Calls loop.Service HealthReport on `service`. */
+export async function remoteHealthReport(service: grpc.Client): Promise<Record<string, Error | null>> {
+  return healthFromWire((await callUnary<{ healthReport: Record<string, string> }>(service, 'healthReport', {})).healthReport);
+}
+
+/** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */
+export function servedDependencies(broker: GrpcBroker): { serve(register: (s: grpc.Server) => void): Promise<number>; release(): Promise<void> } {
+  const served: BrokerServer[] = [];
+  return {
+    async serve(register) {
+      const id = broker.nextId();
+      served.push(await broker.acceptAndServe(id, register));
+      return id;
+    },
+    async release() {
+      await Promise.all(served.map((s) => s.close()));
+    },
+  };
+}
