@@ -10,7 +10,7 @@ PROTOS := $(shell find proto -name '*.proto')
 TEST_TIMEOUT_MS ?= 120000
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
 
-.PHONY: install proto build interop-bin test test-unit test-integration test-interop demo clean bench soak fuzz
+.PHONY: install proto build interop-bin check-layers test test-unit test-integration test-interop demo clean bench soak fuzz
 
 install: $(NODE_MODULES_STAMP)
 $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
@@ -34,7 +34,11 @@ build: $(GEN_STAMP)
 interop-bin:
 	$(MAKE) -C go-interop
 
-test: build interop-bin
+# The import rules between the layers of src/ (.dependency-cruiser.cjs); a violation prints the rule's name.
+check-layers: $(GEN_STAMP)
+	node_modules/.bin/depcruise src fixtures test --config .dependency-cruiser.cjs --output-type err
+
+test: build interop-bin check-layers
 	$(NODE_TEST) $$(find dist/test -name '*.test.js' | sort)
 
 test-unit: build

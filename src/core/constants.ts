@@ -4,17 +4,6 @@ export const CORE_PROTOCOL_VERSION = 1;
 /** Health-service name that go-plugin's Ping() checks. */
 export const HEALTH_SERVICE_NAME = 'plugin';
 
-/** Environment variables of the go-plugin protocol, in one place. */
-export const ENV = {
-  MIN_PORT: 'PLUGIN_MIN_PORT',
-  MAX_PORT: 'PLUGIN_MAX_PORT',
-  PROTOCOL_VERSIONS: 'PLUGIN_PROTOCOL_VERSIONS',
-  CLIENT_CERT: 'PLUGIN_CLIENT_CERT',
-  MULTIPLEX_GRPC: 'PLUGIN_MULTIPLEX_GRPC',
-  UNIX_SOCKET_DIR: 'PLUGIN_UNIX_SOCKET_DIR',
-  UNIX_SOCKET_GROUP: 'PLUGIN_UNIX_SOCKET_GROUP',
-} as const;
-
 /** Port range go-plugin's host passes when none is configured. */
 export const DEFAULT_MIN_PORT = 10000;
 export const DEFAULT_MAX_PORT = 25000;

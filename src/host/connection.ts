@@ -1,33 +1,29 @@
 /**
  * The host's gRPC connection to a plugin, set up as go-plugin's host does: one channel (unlimited
  * message sizes, no keepalive pings, authority `localhost` under TLS) with the broker stream and the
- * stdio stream opened at once.
+ * stdio stream opened at once. In multiplexed mode the host first makes the one raw connection that
+ * carries yamux, and the channel runs over a stream of it.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
-import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../shared/broker';
 import type { Log } from '../core/debug';
 import { StartError, messageOf } from '../core/errors';
-import { HealthClient, GRPCBrokerClient, GRPCControllerClient, GRPCStdioClient, GRPCStdioService, type StdioData, StdioData_Channel } from '../gen';
-import { decodeStdioData } from '../shared/stdio-codec';
-import type { Network } from '../wire/handshake';
+import { GRPCBrokerClient, GRPCControllerClient, HealthClient } from '../gen';
 import { createBridge, type Bridge } from '../net/grpc/bridge';
-import { MuxRouter } from '../net/yamux/router';
+import type { TransportCredentials } from '../net/grpc/credentials';
 import { grpcTarget, netConnectOptions } from '../net/transport';
-import { createYamuxSession, type YamuxSession } from '../net/yamux/session';
-import { guardPath } from './runner/process';
-
-export interface TlsMaterial {
-  server: () => grpc.ServerCredentials;
-  channel: () => { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions };
-}
+import { Broker, type BrokerTransport } from '../shared/broker';
+import { createMultiplexer, type Multiplexer } from '../shared/mux';
+import type { Network } from '../wire/handshake';
+import { guardPath } from './runner/orphan-guard';
+import { openStdioStream } from './stdio';
 
 export interface ConnectOptions {
   network: Network;
   address: string;
-  tls: TlsMaterial | undefined;
+  credentials: TransportCredentials;
   channelOptions?: grpc.ChannelOptions;
   syncStdout?: Writable;
   syncStderr?: Writable;
@@ -37,17 +33,22 @@ export interface ConnectOptions {
   multiplex?: boolean;
   /** Directory for private bridge sockets (multiplexed mode). */
   bridgeDir?: string;
+  /** Aborts the connection step (the raw dial of multiplexed mode). */
+  signal?: AbortSignal;
   instance: string;
   log: Log;
 }
 
 export interface PluginConnection {
   readonly channel: grpc.Channel;
-  readonly broker: GrpcBroker;
+  readonly broker: Broker;
   readonly health: InstanceType<typeof HealthClient>;
   readonly controller: InstanceType<typeof GRPCControllerClient>;
-  /** Cancels the streams, fails calls still in flight (UNAVAILABLE), closes the broker and the channel. */
-  close(): void;
+  /**
+   * Cancels the streams, fails calls still in flight (UNAVAILABLE), closes the broker and the channel,
+   * and (multiplexed) the bridge and the yamux session once the channel has let go of them. Idempotent.
+   */
+  close(): Promise<void>;
 }
 
 const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -62,9 +63,9 @@ const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 /** The raw connection go-plugin's host makes eagerly in multiplexed mode. */
-function dialRaw(network: 'unix' | 'tcp', address: string): Promise<net.Socket> {
+function dialRaw(network: Network, address: string, signal: AbortSignal | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(netConnectOptions(network, address));
+    const socket = net.connect({ ...netConnectOptions(network, address), ...(signal === undefined ? {} : { signal }) });
     socket.once('connect', () => {
       socket.off('error', reject);
       if (network === 'tcp') socket.setKeepAlive(true);
@@ -75,39 +76,57 @@ function dialRaw(network: 'unix' | 'tcp', address: string): Promise<net.Socket> 
 }
 
 interface MuxTransport {
-  session: YamuxSession;
-  context: MuxContext;
+  mux: Multiplexer;
   mainBridge: Bridge;
+  /** After the channel is closed: the bridge (once grpc-js has dropped its connections), then the session. */
+  close(): Promise<void>;
 }
 
 async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
   let raw: net.Socket;
   try {
-    raw = await dialRaw(o.network, o.address);
+    raw = await dialRaw(o.network, o.address, o.signal);
   } catch (err) {
-    throw new StartError('ERR_LOOPP_SPAWN', `error dialing plugin for multiplexing: ${messageOf(err)}`, { input: o.address, cause: err });
+    if (o.signal?.aborted) throw o.signal.reason;
+    throw new StartError('ERR_LOOPP_CONNECT', `error dialing plugin for multiplexing: ${messageOf(err)}`, {
+      input: o.address,
+      cause: err,
+      hint: 'The plugin announced an address nothing listens on; see its stderr.',
+    });
   }
-  const session = createYamuxSession({ socket: raw, side: 'client', instance: o.instance });
-  const router = new MuxRouter(o.log);
-  // The host serves no default server: every stream the plugin opens belongs to a knocked broker id.
-  session.on('stream', (stream) => router.route(stream));
-  const context: MuxContext = { open: () => session.open(), router, lock: createLock(), bridgeDir: o.bridgeDir };
+  const mux = createMultiplexer({ side: 'client', instance: o.instance, bridgeDir: o.bridgeDir, log: o.log });
+  const session = mux.attach(raw);
   // The main channel's stream is opened now, before any broker knock can be in flight, so the plugin
   // routes it to its main server. Knocks travel over this channel, so its opens must never wait
   // behind a knock (that would deadlock until the 5 s knock timeout).
   let first: Duplex | undefined = session.open();
-  const mainBridge = await createBridge(
-    () => {
-      const stream = first ?? session.open();
-      first = undefined;
-      return Promise.resolve(stream);
-    },
-    { dir: o.bridgeDir, log: o.log, label: 'main' },
-  );
+  let mainBridge: Bridge;
+  try {
+    mainBridge = await createBridge(
+      () => {
+        const stream = first ?? session.open();
+        first = undefined;
+        return Promise.resolve(stream);
+      },
+      { dir: o.bridgeDir, log: o.log, label: 'main' },
+    );
+  } catch (err) {
+    mux.close();
+    throw err;
+  }
   // A SIGKILLed host cannot remove its bridge: the orphan guard does (socket first, then its dir).
   guardPath(mainBridge.path, true);
   guardPath(path.dirname(mainBridge.path), true);
-  return { session, context, mainBridge };
+  return {
+    mux,
+    mainBridge,
+    async close() {
+      guardPath(mainBridge.path, false);
+      guardPath(path.dirname(mainBridge.path), false);
+      await mainBridge.close();
+      mux.close();
+    },
+  };
 }
 
 /**
@@ -144,84 +163,38 @@ function trackCalls(channel: grpc.Channel): (details: string) => void {
 }
 
 export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection> {
-  const insecure = { credentials: grpc.credentials.createInsecure(), options: {} as grpc.ChannelOptions };
-  const { credentials, options: tlsOptions } = o.tls?.channel() ?? insecure;
-  const mux = o.multiplex ? await setUpMux(o) : undefined;
-  const target = mux !== undefined ? grpcTarget('unix', mux.mainBridge.path) : grpcTarget(o.network, o.address);
-  const channel = new grpc.Channel(target, credentials, {
-    ...BASE_CHANNEL_OPTIONS,
-    ...tlsOptions,
-    ...o.channelOptions,
-  });
+  const { credentials, options: tlsOptions } = o.credentials.channel();
+  const muxed = o.multiplex ? await setUpMux(o) : undefined;
+  const target = muxed !== undefined ? grpcTarget('unix', muxed.mainBridge.path) : grpcTarget(o.network, o.address);
+  const channel = new grpc.Channel(target, credentials, { ...BASE_CHANNEL_OPTIONS, ...tlsOptions, ...o.channelOptions });
   const failInFlight = trackCalls(channel);
   const clientOptions = { channelOverride: channel };
-  const broker = new GrpcBroker({
+  const brokerCall = new GRPCBrokerClient(target, credentials, clientOptions).startStream();
+  // Reported through the broker; an Unimplemented broker is fine for plugins that never use it.
+  brokerCall.on('error', () => {});
+  const broker = new Broker({
     side: 'host',
     instance: o.instance,
-    mux: mux?.context,
-    transport: {
-      listen: o.brokerListen,
-      serverCredentials: () => o.tls?.server() ?? grpc.ServerCredentials.createInsecure(),
-      channelCredentials: () => o.tls?.channel() ?? insecure,
-    },
+    mux: muxed?.mux.context,
+    transport: { listen: o.brokerListen, credentials: o.credentials },
   });
-  const brokerClient = new GRPCBrokerClient(target, credentials, clientOptions);
-  const brokerCall = brokerClient.startStream();
   broker.attach(brokerCall);
-
-  const stdioClient = new GRPCStdioClient(target, credentials, clientOptions);
-  // The generated method, with a decoder that does not copy each chunk's data out of its frame.
-  const stdioCall: grpc.ClientReadableStream<StdioData> = stdioClient.makeServerStreamRequest(
-    GRPCStdioService.streamStdio.path,
-    GRPCStdioService.streamStdio.requestSerialize,
-    decodeStdioData,
-    {},
-  );
-  stdioCall.on('data', (d: StdioData) => {
-    const sink = d.channel === StdioData_Channel.STDOUT ? o.syncStdout : d.channel === StdioData_Channel.STDERR ? o.syncStderr : undefined;
-    if (sink === undefined) {
-      if (d.channel !== StdioData_Channel.STDOUT && d.channel !== StdioData_Channel.STDERR) o.log('unknown stdio channel %d, dropping', d.channel);
-      return;
-    }
-    // Back-pressure from a slow sink pauses the stream (and so, through HTTP/2 flow control, the plugin).
-    if (!sink.write(d.data)) {
-      stdioCall.pause();
-      sink.once('drain', () => stdioCall.resume());
-    }
-  });
-  stdioCall.on('error', (err: grpc.ServiceError) => {
-    if (err.code === grpc.status.UNIMPLEMENTED || err.code === grpc.status.UNAVAILABLE) {
-      o.log('stdio service not available, stdout/stderr syncing unavailable');
-    } else if (err.code !== grpc.status.CANCELLED) {
-      o.log('stdio stream error: %s', err.message);
-    }
-  });
-  brokerCall.on('error', () => {
-    // Reported through the broker; an Unimplemented broker is fine for plugins that never use it.
-  });
-
-  const health = new HealthClient(target, credentials, clientOptions);
-  const controller = new GRPCControllerClient(target, credentials, clientOptions);
-  let closed = false;
+  const stdio = openStdioStream({ target, credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log });
+  let closing: Promise<void> | undefined;
   return {
     channel,
     broker,
-    health,
-    controller,
+    health: new HealthClient(target, credentials, clientOptions),
+    controller: new GRPCControllerClient(target, credentials, clientOptions),
     close() {
-      if (closed) return;
-      closed = true;
-      brokerCall.cancel();
-      stdioCall.cancel();
-      failInFlight(`connection to plugin ${o.instance} closed`);
-      void broker.close();
-      channel.close();
-      if (mux !== undefined) {
-        guardPath(mux.mainBridge.path, false);
-        guardPath(path.dirname(mux.mainBridge.path), false);
-        void mux.mainBridge.close();
-        mux.session.close();
-      }
+      return (closing ??= (async () => {
+        brokerCall.cancel();
+        stdio.cancel();
+        failInFlight(`connection to plugin ${o.instance} closed`);
+        const brokerClosed = broker.close();
+        channel.close();
+        await Promise.all([brokerClosed, muxed?.close()]);
+      })());
     },
   };
 }

@@ -4,7 +4,6 @@
  * a bounded wait for the exit, then SIGKILL. Both close() and kill() are idempotent.
  */
 import * as grpc from '@grpc/grpc-js';
-import { lstat, rm } from 'node:fs/promises';
 import type { GrpcBroker } from '../shared/broker';
 import { HEALTH_SERVICE_NAME } from '../core/constants';
 import type { Log } from '../core/debug';
@@ -12,7 +11,9 @@ import { PluginError } from '../core/errors';
 import type { Network } from '../wire/handshake';
 import { clientConstructorFor, type DispensedClient, type PluginSet } from '../shared/plugin-set';
 import type { PluginConnection } from './connection';
-import { guardPath, type PluginExit } from './runner/process';
+import type { PluginExit, ProcessControl } from './runner/exit-state';
+import { guardPath } from './runner/orphan-guard';
+import { removeStaleSockets } from './stale-sockets';
 
 /** go-plugin's ReattachConfig, in the JSON shape Terraform & co. use (TF_REATTACH_PROVIDERS). */
 export interface ReattachConfig {
@@ -21,15 +22,6 @@ export interface ReattachConfig {
   Addr: { Network: Network; String: string };
   Pid: number;
   Test?: boolean;
-}
-
-/** How the client controls the process behind it. */
-export interface ProcessControl {
-  readonly pid: number;
-  readonly exited: Promise<PluginExit>;
-  readonly hasExited: boolean;
-  expectExit(reason: PluginExit['reason']): void;
-  kill(): void;
 }
 
 export interface PluginClientInit<P extends PluginSet> {
@@ -41,17 +33,11 @@ export interface PluginClientInit<P extends PluginSet> {
   network: Network;
   address: string;
   reattached: ReattachConfig | undefined;
+  /** When the process was spawned (sockets older than that are not its own); unused on reattach. */
+  spawnedAtMs: number;
   gracefulShutdownMs: number;
   log: Log;
   onClosed?: () => void;
-}
-
-async function removeStaleSocket(file: string): Promise<void> {
-  try {
-    if ((await lstat(file)).isSocket()) await rm(file, { force: true });
-  } catch {
-    // already removed by the plugin
-  }
 }
 
 export interface PingOptions {
@@ -87,7 +73,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
       if (init.reattached === undefined) {
         const paths = [...init.connection.broker.peerSocketPaths];
         if (init.network === 'unix') paths.push(init.address);
-        await Promise.all(paths.map(removeStaleSocket));
+        await removeStaleSockets(paths, init.spawnedAtMs);
       }
       if (ownSocket) guardPath(init.address, false);
       return e;
@@ -95,7 +81,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
     void this.exited.then((e) => {
       init.log('exited code=%s signal=%s reason=%s', e.code, e.signal, e.reason);
       this.#abort.abort(new PluginError('ERR_LOOPP_CLOSED', `plugin ${this.name} exited`, { input: e }));
-      this.#c.connection.close();
+      void this.#c.connection.close();
       this.#c.onClosed?.();
     });
   }
@@ -207,7 +193,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
         resolve();
       }
     });
-    connection.close();
+    await connection.close();
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;
@@ -217,7 +203,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
   kill(): Promise<PluginExit> {
     const { connection, process: proc } = this.#c;
     proc.kill();
-    connection.close();
+    void connection.close();
     return this.exited;
   }
 

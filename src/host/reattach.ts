@@ -11,9 +11,10 @@ import { createLog } from '../core/debug';
 import { ConfigError, StartError } from '../core/errors';
 import type { PluginSet } from '../shared/plugin-set';
 import { listenTcp, listenUnix, netConnectOptions } from '../net/transport';
+import { transportCredentials } from '../net/grpc/credentials';
 import { connectPlugin } from './connection';
-import { PluginClient, type ProcessControl, type ReattachConfig } from './plugin-client';
-import type { ExitReason, PluginExit } from './runner/process';
+import { PluginClient, type ReattachConfig } from './plugin-client';
+import { watchPid } from './runner/watch-pid';
 
 export interface ReattachPluginOptions<P extends PluginSet> {
   reattach: ReattachConfig;
@@ -36,60 +37,6 @@ function probe(network: 'unix' | 'tcp', address: string, signal: AbortSignal | u
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Liveness of a process we did not spawn: signal 0 every second. */
-function watchPid(pid: number): ProcessControl {
-  let reason: ExitReason = 'crashed';
-  let hasExited = false;
-  let settle!: (e: PluginExit) => void;
-  const exited = new Promise<PluginExit>((r) => (settle = r));
-  const markExited = () => {
-    if (hasExited) return;
-    hasExited = true;
-    clearInterval(timer);
-    settle({ code: null, signal: null, reason });
-  };
-  const timer = setInterval(() => {
-    if (pid === 0 || !pidAlive(pid)) markExited();
-  }, 1000);
-  timer.unref();
-  return {
-    pid,
-    exited,
-    get hasExited() {
-      return hasExited;
-    },
-    expectExit(r) {
-      if (hasExited) return;
-      reason = r;
-      // Someone now waits for this exit: keep the process alive until the poll sees it.
-      timer.ref();
-    },
-    kill() {
-      if (hasExited) return;
-      reason = 'killed';
-      timer.ref();
-      if (pid > 0) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      // Without a pid there is nothing to wait for; with one, the poll confirms the exit.
-      if (pid === 0) markExited();
-    },
-  };
 }
 
 export async function reattachPlugin<P extends PluginSet>(options: ReattachPluginOptions<P>): Promise<PluginClient<P>> {
@@ -123,7 +70,8 @@ export async function reattachPlugin<P extends PluginSet>(options: ReattachPlugi
   const connection = await connectPlugin({
     network: addr.Network,
     address: addr.String,
-    tls: undefined,
+    credentials: transportCredentials(undefined),
+    signal: options.signal,
     channelOptions: options.channelOptions,
     syncStdout: options.syncStdout,
     syncStderr: options.syncStderr,
@@ -141,6 +89,7 @@ export async function reattachPlugin<P extends PluginSet>(options: ReattachPlugi
     network: addr.Network,
     address: addr.String,
     reattached: rc,
+    spawnedAtMs: 0,
     gracefulShutdownMs: options.gracefulShutdownMs ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     log,
   });

@@ -1,36 +1,34 @@
 /**
  * startPlugin(): launch a go-plugin plugin (Go or TypeScript), read its handshake, connect, and
  * return a ready PluginClient. Every failure is a typed error carrying Go's text, the offending line
- * and the tail of the plugin's stderr; the child is always gone when start-up fails.
+ * and the tail of the plugin's stderr; whatever the start had set up (child process, connection,
+ * the sockets the plugin announced) is gone when it fails.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
-import { DEFAULT_GRACEFUL_SHUTDOWN_MS, DEFAULT_LOG_BUFFER_BYTES, DEFAULT_START_TIMEOUT_MS, MAX_HANDSHAKE_LINE_BYTES } from '../core/constants';
-import { createLog } from '../core/debug';
-import { buildPluginEnv, type HandshakeConfig } from '../wire/env';
+import { DEFAULT_GRACEFUL_SHUTDOWN_MS, DEFAULT_LOG_BUFFER_BYTES, DEFAULT_START_TIMEOUT_MS } from '../core/constants';
+import { createLog, type Log } from '../core/debug';
 import { ConfigError, HandshakeError, StartError, messageOf } from '../core/errors';
-import { DIAGNOSE_TEXT, parseHandshakeLine, type Handshake } from '../wire/handshake';
-import { createFirstLineReader } from '../core/lines';
-import { derToPem, generateCertificate, type CertificateBundle } from '../net/mtls/cert';
-import { channelCredentials, serverCredentials } from '../net/grpc/credentials';
-import { checkPeerCertificate } from '../net/grpc/peer-check';
-import { versionTable, type PluginSet, type VersionedPluginSets } from '../shared/plugin-set';
+import type { Logger } from '../core/logger';
+import { TeardownScope } from '../core/teardown';
+import { checkFirstConnection } from '../net/grpc/connect-check';
+import { transportCredentials } from '../net/grpc/credentials';
+import { decodeHandshakeCert, derToPem, generateCertificate, type CertificateBundle } from '../net/mtls/cert';
 import { listenTcp, listenUnix } from '../net/transport';
-import { connectPlugin, type TlsMaterial } from './connection';
+import { versionTable, type PluginSet, type VersionedPluginSets } from '../shared/plugin-set';
+import { buildPluginEnv, type HandshakeConfig } from '../wire/env';
+import { DIAGNOSE_TEXT, announcedSocketPath, parseHandshakeLine, type Handshake } from '../wire/handshake';
+import { connectPlugin, type PluginConnection } from './connection';
+import { readHandshakeLine } from './handshake-line';
 import { PluginClient } from './plugin-client';
 import { spawnPlugin, type SpawnedPlugin } from './runner/process';
-import { createStderrPump, type PluginLogEntry, type PluginLogger } from './stderr';
+import { verifiedExecutable, type SecureConfig } from './secure-config';
+import { startDeadline } from './start-deadline';
+import { removeStaleSockets } from './stale-sockets';
+import { createStderrPump, type PluginLogEntry, type StderrPump } from './stderr';
 
-export interface SecureConfig {
-  /** Expected digest of the executable, hex or raw bytes. */
-  checksum: string | Uint8Array;
-  /** Hash algorithm (default sha256). */
-  hash?: string;
-}
+export type { SecureConfig } from './secure-config';
 
 export interface StartPluginOptions<P extends PluginSet> {
   /** Executable to run (PATH is searched when it has no slash). */
@@ -61,7 +59,10 @@ export interface StartPluginOptions<P extends PluginSet> {
   unixSocketGroup?: string;
   /** PLUGIN_UNIX_SOCKET_DIR for the plugin's sockets (and the host's broker sockets). */
   unixSocketDir?: string;
-  /** Time allowed for the handshake line (default 60 000, go-plugin's StartTimeout). */
+  /**
+   * Time allowed for the whole start: the handshake line, the connection and the first TLS handshake
+   * (default 60 000, go-plugin's StartTimeout).
+   */
   startTimeoutMs?: number;
   /** Aborts the start (not the plugin's later life). */
   signal?: AbortSignal;
@@ -75,8 +76,8 @@ export interface StartPluginOptions<P extends PluginSet> {
   syncStderr?: Writable;
   /** Raw copy of the plugin's real stderr (its log lines). */
   stderr?: Writable;
-  /** Receives the plugin's log lines at their level. */
-  logger?: PluginLogger;
+  /** Receives the plugin's log lines at their level (`console` and pino fit). */
+  logger?: Logger;
   onLog?: (entry: PluginLogEntry) => void;
   /** Stderr line buffer (go-plugin's PluginLogBufferSize, default 65536). */
   logBufferBytes?: number;
@@ -86,58 +87,85 @@ export interface StartPluginOptions<P extends PluginSet> {
   channelOptions?: grpc.ChannelOptions;
 }
 
-function requirePositiveInt(name: string, v: number | undefined): void {
+/** What the options say, checked once. */
+interface StartPlan {
+  name: string;
+  table: Map<number, PluginSet>;
+  versions: number[];
+  muxRequested: boolean;
+  startTimeoutMs: number;
+  gracefulShutdownMs: number;
+  log: Log;
+}
+
+/** A launched child, its stderr, and the socket it announced (for clean-up after a failed start). */
+interface Launched {
+  proc: SpawnedPlugin;
+  stderr: StderrPump;
+  announced: string | undefined;
+  /** `<name> pid=<pid>`, the debug prefix of everything about this plugin. */
+  instance: string;
+  log: Log;
+}
+
+/** Launches a plugin and returns a connected client. */
+export async function startPlugin<P extends PluginSet>(options: StartPluginOptions<P>): Promise<PluginClient<P>> {
+  const plan = planStart(options);
+  options.signal?.throwIfAborted();
+  const identity = (options.autoMTLS ?? true) ? generateCertificate() : undefined;
+  const env = buildPluginEnv({
+    handshake: options.handshake,
+    versions: plan.versions,
+    hostEnv: options.skipHostEnv ? null : process.env,
+    extraEnv: options.env,
+    minPort: options.minPort,
+    maxPort: options.maxPort,
+    multiplex: options.grpcBrokerMultiplex,
+    clientCertPem: identity?.certPem,
+    unixSocketGroup: options.unixSocketGroup,
+    unixSocketDir: options.unixSocketDir,
+  });
+  const file =
+    options.secureConfig === undefined ? options.command : await verifiedExecutable(options.command, options.cwd, env.PATH, options.secureConfig);
+  const deadline = startDeadline(plan.startTimeoutMs, options.signal);
+  const scope = new TeardownScope();
+  let child: Launched | undefined;
+  try {
+    child = await launch(file, env, options, plan, scope);
+    const handshake = await handshakeOf(child, plan, identity, deadline.signal);
+    const tls = identity === undefined ? undefined : { own: identity, peerPem: derToPem(handshake.serverCert as Buffer) };
+    const connection = await connect(handshake, options, tls, child, deadline.signal);
+    scope.defer(() => connection.close());
+    await ensureConnected(connection, tls, deadline.signal);
+    scope.dismiss();
+    return new PluginClient<P>({
+      name: plan.name,
+      connection,
+      process: child.proc,
+      spawnedAtMs: child.proc.spawnedAtMs,
+      plugins: (plan.table.get(handshake.appVersion) ?? {}) as P,
+      protocolVersion: handshake.appVersion,
+      network: handshake.network,
+      address: handshake.address,
+      reattached: undefined,
+      gracefulShutdownMs: plan.gracefulShutdownMs,
+      log: child.log,
+    });
+  } catch (err) {
+    await scope.teardown((e) => plan.log('teardown after a failed start: %s', messageOf(e)));
+    throw startFailure(err, child?.stderr.tail() ?? '');
+  } finally {
+    deadline.dispose();
+  }
+}
+
+function requireCount(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
     throw new ConfigError('ERR_LOOPP_CONFIG', `${name} must be a non-negative integer`, { input: v, hint: `Pass a whole number of ${name.endsWith('Ms') ? 'milliseconds' : 'units'}.` });
   }
 }
 
-async function resolveExecutable(command: string, cwd: string | undefined, envPath: string | undefined): Promise<string> {
-  if (command.includes('/')) return path.resolve(cwd ?? process.cwd(), command);
-  for (const dir of (envPath ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, command);
-    try {
-      await fsp.access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new Error(`exec: ${JSON.stringify(command)}: executable file not found in $PATH`);
-}
-
-async function verifyChecksum(file: string, sc: SecureConfig): Promise<void> {
-  let expected: Buffer;
-  if (typeof sc.checksum === 'string') {
-    if (!/^([0-9a-fA-F]{2})+$/.test(sc.checksum)) {
-      throw new StartError('ERR_LOOPP_CHECKSUM', 'error verifying checksum: checksum is not hex', { input: sc.checksum, hint: 'Give the digest as hex.' });
-    }
-    expected = Buffer.from(sc.checksum, 'hex');
-  } else {
-    expected = Buffer.from(sc.checksum);
-  }
-  if (expected.length === 0) {
-    throw new StartError('ERR_LOOPP_CHECKSUM', 'error verifying checksum: no checksum provided', { hint: 'Set secureConfig.checksum.' });
-  }
-  let actual: Buffer;
-  try {
-    const hash = createHash(sc.hash ?? 'sha256');
-    hash.update(await fsp.readFile(file));
-    actual = hash.digest();
-  } catch (err) {
-    throw new StartError('ERR_LOOPP_CHECKSUM', `error verifying checksum: ${messageOf(err)}`, { input: file, cause: err });
-  }
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    throw new StartError('ERR_LOOPP_CHECKSUM', 'checksums did not match', {
-      input: { file, expected: expected.toString('hex'), actual: actual.toString('hex') },
-      hint: 'The executable is not the one you pinned; rebuild it or update the checksum.',
-    });
-  }
-}
-
-/** Launches a plugin and returns a connected client. */
-export async function startPlugin<P extends PluginSet>(options: StartPluginOptions<P>): Promise<PluginClient<P>> {
+function planStart(options: StartPluginOptions<PluginSet>): StartPlan {
   if (typeof options.command !== 'string' || options.command === '') {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin: `command` must be a non-empty string', { input: options.command, hint: 'Pass the plugin executable.' });
   }
@@ -145,52 +173,25 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   if (hs === undefined || typeof hs.magicCookieKey !== 'string' || typeof hs.magicCookieValue !== 'string' || hs.magicCookieKey === '' || hs.magicCookieValue === '') {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin: handshake needs a non-empty magicCookieKey and magicCookieValue', { input: hs, hint: 'Use the values the plugin was built with.' });
   }
-  requirePositiveInt('startTimeoutMs', options.startTimeoutMs);
-  requirePositiveInt('gracefulShutdownMs', options.gracefulShutdownMs);
-  requirePositiveInt('minPort', options.minPort);
-  requirePositiveInt('maxPort', options.maxPort);
+  for (const key of ['startTimeoutMs', 'gracefulShutdownMs', 'minPort', 'maxPort'] as const) requireCount(key, options[key]);
   const table = versionTable('host', hs.protocolVersion, options.plugins, options.versionedPlugins);
   if (table.size === 0) {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin needs `plugins` or `versionedPlugins`', { hint: 'Say which plugins the host can dispense.' });
   }
-  options.signal?.throwIfAborted();
-
   const name = options.name ?? path.basename(options.command);
-  const log = createLog('client', name);
-  const hostEnv = options.skipHostEnv ? null : process.env;
+  return {
+    name,
+    table,
+    versions: [...table.keys()],
+    muxRequested: options.grpcBrokerMultiplex ?? false,
+    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    gracefulShutdownMs: options.gracefulShutdownMs ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
+    log: createLog('client', name),
+  };
+}
 
-  let tls: TlsMaterial | undefined;
-  let peerPem: string | undefined;
-  let own: CertificateBundle | undefined;
-  if (options.autoMTLS ?? true) own = generateCertificate();
-
-  const versions = [...table.keys()];
-  const env = buildPluginEnv({
-    handshake: hs,
-    versions,
-    hostEnv,
-    extraEnv: options.env,
-    minPort: options.minPort,
-    maxPort: options.maxPort,
-    multiplex: options.grpcBrokerMultiplex,
-    clientCertPem: own?.certPem,
-    unixSocketGroup: options.unixSocketGroup,
-    unixSocketDir: options.unixSocketDir,
-  });
-
-  // The file whose checksum is verified is the file that runs: resolved once, on the PATH the plugin's
-  // environment has (as Go checks and runs cmd.Path), then spawned by that absolute path.
-  let file = options.command;
-  if (options.secureConfig !== undefined) {
-    try {
-      file = await resolveExecutable(options.command, options.cwd, env.PATH);
-    } catch (err) {
-      throw new StartError('ERR_LOOPP_CHECKSUM', `error verifying checksum: ${messageOf(err)}`, { input: options.command, cause: err });
-    }
-    await verifyChecksum(file, options.secureConfig);
-    log('checksum verified for %s', file);
-  }
-
+/** Spawns the plugin and pumps its stderr; the scope kills it, waits for it and removes what it announced. */
+async function launch(file: string, env: Record<string, string>, options: StartPluginOptions<PluginSet>, plan: StartPlan, scope: TeardownScope): Promise<Launched> {
   let proc: SpawnedPlugin;
   try {
     proc = await spawnPlugin({ command: file, argv0: options.command, args: options.args ?? [], env, cwd: options.cwd });
@@ -205,195 +206,105 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
       hint: 'Check the path and that the file is executable.',
     });
   }
-  log('started pid=%d', proc.pid);
-  const plog = log.instance(`${name} pid=${proc.pid}`);
-  const pump = createStderrPump({
-    name,
+  plan.log('started pid=%d', proc.pid);
+  const stderr = createStderrPump({
+    name: plan.name,
     logger: options.logger,
     onLog: options.onLog,
     rawStderr: options.stderr,
     maxLineBytes: options.logBufferBytes ?? DEFAULT_LOG_BUFFER_BYTES,
   });
-  proc.child.stderr?.on('data', (c: Buffer) => pump.push(c));
-  proc.child.stderr?.on('end', () => pump.end());
-
-  let handshake: Handshake;
-  try {
-    const line = await readHandshakeLine(proc, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, options.signal, pump.tail);
-    plog('handshake line: %s', line.length > 200 ? `${line.slice(0, 200)}…` : line);
-    handshake = parseHandshakeLine(line, { hostVersions: versions, muxRequested: options.grpcBrokerMultiplex ?? false, diagnose: DIAGNOSE_TEXT });
-  } catch (err) {
+  proc.child.stderr?.on('data', (c: Buffer) => stderr.push(c));
+  proc.child.stderr?.on('end', () => stderr.end());
+  const instance = `${plan.name} pid=${proc.pid}`;
+  const launched: Launched = { proc, stderr, announced: undefined, instance, log: plan.log.instance(instance) };
+  scope.defer(async () => {
     proc.kill();
     await proc.exited;
-    if (err instanceof HandshakeError || err instanceof StartError) err.stderrTail = pump.tail();
-    throw err;
-  }
-  plog('using plugin version=%d %s %s tls=%s', handshake.appVersion, handshake.network, handshake.address, own !== undefined);
+    if (launched.announced !== undefined) await removeStaleSockets([launched.announced], proc.spawnedAtMs);
+  });
+  return launched;
+}
 
-  if (own !== undefined) {
-    if (handshake.serverCert === undefined) {
-      proc.kill();
-      await proc.exited;
-      throw new HandshakeError('ERR_LOOPP_SERVER_CERT', 'plugin did not send a server certificate although AutoMTLS was requested', {
-        hint: 'The plugin does not support AutoMTLS; start it with autoMTLS: false.',
-        stderrTail: pump.tail(),
-      });
-    }
-    peerPem = derToPem(handshake.serverCert);
-    // Built once: grpc-js credentials serve any number of channels and servers (the main channel and
-    // every brokered connection), and building them parses the certificates and the P-521 key again.
-    const channelTls = channelCredentials(own, peerPem);
-    const serverTls = serverCredentials(own, peerPem);
-    tls = { channel: () => channelTls, server: () => serverTls };
-  }
-
-  // Everything after the handshake on stdout is drained and dropped, as a Go host does.
-  proc.child.stdout?.on('data', () => {});
-  proc.child.stdout?.resume();
-
-  const brokerListen = () =>
-    process.platform === 'win32'
-      ? listenTcp({ minPort: 0, maxPort: 0 })
-      : // As go-plugin's host applies its UnixSocketConfig to its broker listeners: a group that may reach
-        // the plugin's sockets may reach the host's.
-        listenUnix({ dir: options.unixSocketDir, group: options.unixSocketGroup });
-  let connection;
-  try {
-    connection = await connectPlugin({
-      network: handshake.network,
-      address: handshake.address,
-      tls,
-      channelOptions: options.channelOptions,
-      syncStdout: options.syncStdout,
-      syncStderr: options.syncStderr,
-      brokerListen,
-      multiplex: options.grpcBrokerMultiplex ?? false,
-      bridgeDir: options.unixSocketDir,
-      instance: `${name} pid=${proc.pid}`,
-      log: plog,
+/** Reads and checks the handshake line (Go's order and texts); remembers the socket it announces. */
+async function handshakeOf(child: Launched, plan: StartPlan, identity: CertificateBundle | undefined, signal: AbortSignal): Promise<Handshake<Buffer>> {
+  const line = await readHandshakeLine(child.proc, signal);
+  child.log('handshake line: %s', line.length > 200 ? `${line.slice(0, 200)}…` : line);
+  // Known before the line is accepted: a refused plugin is killed and cannot remove its socket.
+  child.announced = announcedSocketPath(line);
+  const handshake = parseHandshakeLine(line, {
+    hostVersions: plan.versions,
+    muxRequested: plan.muxRequested,
+    diagnose: DIAGNOSE_TEXT,
+    decodeServerCert: decodeHandshakeCert,
+  });
+  if (identity !== undefined && handshake.serverCert === undefined) {
+    throw new HandshakeError('ERR_LOOPP_SERVER_CERT', 'plugin did not send a server certificate although AutoMTLS was requested', {
+      line,
+      hint: 'The plugin does not support AutoMTLS; start it with autoMTLS: false.',
     });
-  } catch (err) {
-    proc.kill();
-    await proc.exited;
-    if (err instanceof StartError) {
-      err.stderrTail = pump.tail();
-      throw err;
-    }
-    throw new StartError('ERR_LOOPP_SPAWN', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail: pump.tail() });
   }
-  if (own !== undefined && peerPem !== undefined) {
-    // Without this, a process serving another certificate than the one it announced (an impostor on
-    // the socket) got a started client and only a generic UNAVAILABLE on the first call.
-    const refused = await checkPeerCertificate({
-      channel: connection.channel,
-      own,
-      peerPem,
-      deadline: Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
-      signal: options.signal,
-    });
-    if (refused !== undefined) {
-      connection.close();
-      proc.kill();
-      await proc.exited;
-      // A SIGKILLed plugin cannot remove its socket; this host published nothing else yet.
-      if (handshake.network === 'unix') await fsp.rm(handshake.address, { force: true });
-      throw refused;
-    }
-  }
-  return new PluginClient<P>({
-    name,
-    connection,
-    process: proc,
-    plugins: (table.get(handshake.appVersion) ?? {}) as P,
-    protocolVersion: handshake.appVersion,
+  child.log('using plugin version=%d %s %s tls=%s', handshake.appVersion, handshake.network, handshake.address, identity !== undefined);
+  return handshake;
+}
+
+function connect(
+  handshake: Handshake<Buffer>,
+  options: StartPluginOptions<PluginSet>,
+  tls: { own: CertificateBundle; peerPem: string } | undefined,
+  child: Launched,
+  signal: AbortSignal,
+): Promise<PluginConnection> {
+  return connectPlugin({
     network: handshake.network,
     address: handshake.address,
-    reattached: undefined,
-    gracefulShutdownMs: options.gracefulShutdownMs ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
-    log: plog,
+    credentials: transportCredentials(tls && { own: tls.own, peerCertPem: tls.peerPem }),
+    channelOptions: options.channelOptions,
+    syncStdout: options.syncStdout,
+    syncStderr: options.syncStderr,
+    brokerListen: () =>
+      process.platform === 'win32'
+        ? listenTcp({ minPort: 0, maxPort: 0 })
+        : // As go-plugin's host applies its UnixSocketConfig to its broker listeners: a group that may reach
+          // the plugin's sockets may reach the host's.
+          listenUnix({ dir: options.unixSocketDir, group: options.unixSocketGroup }),
+    multiplex: options.grpcBrokerMultiplex ?? false,
+    bridgeDir: options.unixSocketDir,
+    signal,
+    instance: child.instance,
+    log: child.log,
   });
 }
 
-/** Resolves with the first stdout line; rejects on timeout, abort, early exit or a closed stdout. */
-function readHandshakeLine(proc: SpawnedPlugin, timeoutMs: number, signal: AbortSignal | undefined, tail: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stdout = proc.child.stdout;
-    const reader = createFirstLineReader(MAX_HANDSHAKE_LINE_BYTES);
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      stdout?.off('data', onData);
-      stdout?.off('end', onEnd);
-      stdout?.pause();
-      fn();
-    };
-    const onData = (chunk: Buffer) => {
-      const r = reader.push(chunk);
-      if (r.line !== undefined) {
-        const line = r.line;
-        finish(() => resolve(line));
-      } else if (r.overflow) {
-        finish(() =>
-          reject(new HandshakeError('ERR_LOOPP_HANDSHAKE_MALFORMED', `Unrecognized remote plugin message: \nbufio.Scanner: token too long\n${DIAGNOSE_TEXT}`, {
-            hint: 'The plugin wrote more than 64 KiB to stdout without a newline.',
-          })),
-        );
-      }
-    };
-    const exitedError = (e: { code: number | null; signal: NodeJS.Signals | null }) =>
-      new StartError('ERR_LOOPP_EXITED_BEFORE_HANDSHAKE', 'plugin exited before we could connect', {
-        exitCode: e.code,
-        signal: e.signal,
-        input: { exitCode: e.code, signal: e.signal },
-        hint: 'See the stderr tail for why the plugin stopped.',
-        stderrTail: tail(),
-      });
-    const onEnd = () => {
-      // bufio.Scanner hands out an unterminated last line at EOF, and so go-plugin connects to it.
-      const last = reader.end();
-      if (last.line !== undefined) {
-        const line = last.line;
-        finish(() => resolve(line));
-        return;
-      }
-      // stdout closed without a line: either it exited (the usual case, settled by the exit handler
-      // below) or it closed fd 1 and lives on.
-      const t = setTimeout(
-        () =>
-          finish(() =>
-            reject(new HandshakeError('ERR_LOOPP_HANDSHAKE_MALFORMED', `Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout\n${DIAGNOSE_TEXT}`, {
-              hint: 'The plugin closed its stdout without printing the handshake.',
-            })),
-          ),
-        500,
-      );
-      t.unref();
-    };
-    const onAbort = () =>
-      finish(() =>
-        reject(new StartError('ERR_LOOPP_ABORTED', 'plugin start aborted', { cause: signal?.reason, hint: 'The start signal was aborted.' })),
-      );
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(new StartError('ERR_LOOPP_START_TIMEOUT', 'timeout while waiting for plugin to start', {
-            input: timeoutMs,
-            hint: `The plugin printed no handshake within ${timeoutMs} ms; raise startTimeoutMs or check its stderr.`,
-          })),
-        ),
-      timeoutMs,
-    );
-    timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stdout?.on('data', onData);
-    stdout?.on('end', onEnd);
-    void proc.exited.then((e) => {
-      // Give stdout's 'end' a chance to deliver a final line first.
-      setImmediate(() => finish(() => reject(exitedError(e))));
+/**
+ * The plugin is reachable before startPlugin resolves: a plugin that exits right after printing its
+ * handshake, or an impostor serving another certificate than the announced one, is a failed start.
+ */
+async function ensureConnected(connection: PluginConnection, tls: { own: CertificateBundle; peerPem: string } | undefined, signal: AbortSignal): Promise<void> {
+  const failure = await checkFirstConnection({ channel: connection.channel, tls, signal });
+  if (failure === undefined) return;
+  signal.throwIfAborted();
+  const target = connection.channel.getTarget();
+  if (failure.kind === 'tls') {
+    // loopp's own text, stable across Node versions (Node 24 appends advice to its verification
+    // errors); Node's error stays the cause and its code the input.
+    const whose = /ALERT/.test(failure.error.code ?? '') ? 'the plugin refused our certificate' : "the plugin's certificate is not the one its handshake announced";
+    throw new StartError('ERR_LOOPP_TLS', `error connecting to plugin: TLS handshake failed: ${whose}`, {
+      input: { target, tlsCode: failure.error.code },
+      cause: failure.error,
+      hint: 'The process serving this address is not the one that printed the handshake (its certificate differs from handshake field 6), or it does not trust ours.',
     });
+  }
+  throw new StartError('ERR_LOOPP_CONNECT', `error connecting to plugin: ${failure.error === undefined ? `no connection to ${target}` : messageOf(failure.error)}`, {
+    input: target,
+    cause: failure.error,
+    hint: 'The plugin printed its handshake but does not serve gRPC at that address (it may have exited); see its stderr.',
   });
 }
 
+/** The error the caller sees: typed, complete with the plugin's stderr tail. */
+function startFailure(err: unknown, stderrTail: string): Error {
+  if (err instanceof HandshakeError || err instanceof StartError) return err.withStderrTail(stderrTail);
+  if (err instanceof ConfigError) return err;
+  return new StartError('ERR_LOOPP_CONNECT', `error connecting to plugin: ${messageOf(err)}`, { cause: err, stderrTail });
+}

@@ -5,31 +5,36 @@
  */
 import type { Writable } from 'node:stream';
 import { createLog } from '../core/debug';
-import { createStderrParser, type HclogLevel } from '../wire/hclog';
 import { createLineSplitter } from '../core/lines';
+import { logAt, type Logger } from '../core/logger';
+import { createStderrParser, type HclogLevel, type ParsedLogLine, type UnleveledEntry } from '../wire/hclog';
 
-/** Receives plugin log lines at their level (console, pino and most loggers fit). */
-export interface PluginLogger {
-  trace?(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
+/** One line of a plugin's stderr, parsed once, as go-plugin's host would log it. */
 export interface PluginLogEntry {
   level: HclogLevel;
   message: string;
   fields: Record<string, unknown>;
   /** The line as the plugin wrote it. */
   raw: string;
+  /** An hclog JSON entry at one of hclog's levels. */
   json: boolean;
+  /**
+   * A JSON entry logged verbatim at debug because go-plugin does not know its level (zap's fatal,
+   * dpanic, panic…), decoded: a host that knows those levels needs no second parse.
+   */
+  unleveled?: UnleveledEntry;
+}
+
+/** The entry a parsed line gives: text lines carry their raw line as the message. */
+export function logEntryOf(p: ParsedLogLine): PluginLogEntry {
+  if (p.kind === 'json') return { level: p.level, message: p.message, fields: p.fields, raw: p.raw, json: true };
+  return { level: p.level, message: p.raw, fields: {}, raw: p.raw, json: false, ...(p.unleveled === undefined ? {} : { unleveled: p.unleveled }) };
 }
 
 export interface StderrPumpOptions {
   /** Basename of the plugin, as in go-plugin's `plugin.<name>` logger. */
   name: string;
-  logger?: PluginLogger;
+  logger?: Logger;
   onLog?: (entry: PluginLogEntry) => void;
   /** Raw copy of every line (go-plugin's ClientConfig.Stderr). */
   rawStderr?: Writable;
@@ -55,14 +60,10 @@ export function createStderrPump(o: StderrPumpOptions): StderrPump {
     if (debug.enabled) debug('%s %s%s', entry.level.toUpperCase(), entry.message, Object.keys(entry.fields).length ? ` ${JSON.stringify(entry.fields)}` : '');
     try {
       o.onLog?.(entry);
-      const l = o.logger;
-      if (l !== undefined) {
-        const fn = entry.level === 'trace' ? (l.trace ?? l.debug) : l[entry.level as Exclude<HclogLevel, 'trace'>];
-        fn.call(l, entry.message, entry.fields);
-      }
     } catch {
-      // a throwing user logger must not take the host down
+      // a throwing user callback must not take the host down
     }
+    if (o.logger !== undefined) logAt(o.logger, entry.level, entry.message, entry.fields);
   };
   const splitter = createLineSplitter({
     maxLineBytes: o.maxLineBytes,
@@ -77,9 +78,7 @@ export function createStderrPump(o: StderrPumpOptions): StderrPump {
       tail.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
       if (tail.length > tailMax) tail.shift();
       // Pieces of an over-long line (its last piece included) come back verbatim at debug, unparsed.
-      const p = parser.parseLine(line, info);
-      if (p.kind === 'json') emit({ level: p.level, message: p.message, fields: p.fields, raw: p.raw, json: true });
-      else emit({ level: p.level, message: p.raw, fields: {}, raw: p.raw, json: false });
+      emit(logEntryOf(parser.parseLine(line, info)));
     },
   });
   return {

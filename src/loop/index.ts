@@ -1,11 +1,18 @@
 /**
  * loopp/loop — Chainlink's LOOP plugin layer on top of loopp's go-plugin implementation.
- * Public surface, curated by hand.
+ * Public surface, curated by hand. prom-client (an optional peer) is loaded only by the plugin-side
+ * server base, on first use: a LOOP host needs none of it.
  */
 
-/**** Handshakes ****/
+/**** Kinds and plugin definitions (both sides) ****/
 export { LOOP_KINDS } from './wire/handshakes';
 export type { LoopKind, LoopKindName } from './wire/handshakes';
+export { relayerLoopPlugin } from './relayer';
+export { medianLoopPlugin } from './host/median';
+export type { Keystore } from './wire/keystore';
+export { LoopServiceDefinition } from './wire/rpc';
+export type { LoopServiceObject } from './wire/rpc';
+export type { MetricsRegistry } from './wire/metrics-registry';
 
 /**** Host side: registry, ports, environment, command factory ****/
 export { LoopRegistry, isErrExists, ERR_EXISTS_MESSAGE } from './host/registry';
@@ -14,24 +21,22 @@ export { createFreePortAllocator, createSequentialPortAllocator } from './host/p
 export type { PortAllocator, FreePortAllocator, FreePortAllocatorOptions } from './host/ports';
 export { newEnvConfig, asCmdEnv, parseEnvConfig, v24CmdEnv, parseV24EnvConfig, ENV as LOOP_ENV } from './wire/env-config';
 export type { EnvConfig } from './wire/env-config';
-export { formatGoDuration, parseGoDuration, durationFromMs, durationToMs } from '../core/go/duration';
+export { durationFromMs, durationToMs } from '../core/go/duration';
 export type { GoDuration } from '../core/go/duration';
 export { parseEnvFile, pluginEnvVars } from './wire/env-file';
 export { newCmdFactory, RegistrarConfig } from './host/cmd-factory';
 export type { LaunchSpec, CmdConfig } from './host/cmd-factory';
 
-/**** Host side: supervision, logs, discovery ****/
+/**** Host side: supervision, logs, discovery, LOOP clients ****/
 export { LoopService, PLUGIN_UNAVAILABLE } from './host/service';
 export type { LoopServiceOptions, LoopLaunchSpec, LoopHostedService } from './host/service';
 export { classifyLoopLog, createLoopRelogger } from './host/relog';
-export type { LoopLogLevel, LoopLogRecord, LoopLogger } from './host/relog';
+export type { LoopLogLevel, LoopLogRecord } from './host/relog';
 export { startMetricsServer, discoveryGroups } from './host/discovery';
 export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './host/discovery';
-export { PluginRelayerHost, relayerLoopPlugin } from './host/relayer';
-export { LoopServiceDefinition } from './wire/rpc';
-export type { Keystore, NewRelayerOptions, RelayerHandle } from './host/relayer';
-export { PluginMedianHost, medianLoopPlugin } from './host/median';
+export type { PluginRelayerHost, NewRelayerOptions, RelayerHandle } from './host/relayer';
 export type {
+  PluginMedianHost,
   NewMedianFactoryOptions,
   MedianFactoryHandle,
   MedianProvider,
@@ -40,14 +45,19 @@ export type {
   ReportingPluginHandle,
 } from './host/median';
 
-/**** Plugin side: server base ****/
-export { startServer, newStartedServer } from './plugin/start-server';
+/**** Plugin side: server base and LOOP servers ****/
+export { startServer } from './plugin/start-server';
 export type { LoopServer, LoopServerOptions, RegistrableService } from './plugin/start-server';
-export { PromServer, createPromServer } from './plugin/prom-server';
-export type { PromServerOptions } from './plugin/prom-server';
+export { createPromServer } from './plugin/prom-server';
+export type { PromServer, PromServerOptions } from './plugin/prom-server';
 export { createHealthChecker } from './plugin/checker';
 export type { HealthChecker, HealthCheckerOptions } from './plugin/checker';
 export { Base, ServiceError } from './plugin/base';
 export type { Service, HealthReporter } from './plugin/base';
 export { createLoopPluginLogger, formatLoopLogLine } from './plugin/logger';
 export type { LoopPluginLogger, LoopPluginLogLevel, LoopPluginLoggerOptions } from './plugin/logger';
+export type { RelayerServer, RelayerServerOptions } from './plugin/relayer-server';
+
+/**** Errors of the LOOP layer ****/
+export { LoopError } from '../core/errors';
+export type { LoopErrorCode } from '../core/errors';

@@ -5,7 +5,7 @@
  * so permissions are set before the address is published and multiplexed streams can share the path.
  */
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,7 @@ export async function listenUnix(options: UnixListenOptions = {}): Promise<Liste
   for (let attempt = 0; ; attempt++) {
     const socketPath = path.join(dir, `plugin${randomInt(0, 2 ** 32 - 1)}`);
     if (Buffer.byteLength(socketPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
-      throw new ConfigError('ERR_LOOPP_LISTEN', `unix socket path too long (${Buffer.byteLength(socketPath)} > ${MAX_UNIX_SOCKET_PATH_BYTES} bytes): ${socketPath}`, {
+      throw new PluginError('ERR_LOOPP_LISTEN', `unix socket path too long (${Buffer.byteLength(socketPath)} > ${MAX_UNIX_SOCKET_PATH_BYTES} bytes): ${socketPath}`, {
         input: socketPath,
         hint: 'Point PLUGIN_UNIX_SOCKET_DIR (or TMPDIR) at a shorter directory.',
       });
@@ -111,10 +111,16 @@ export async function listenUnix(options: UnixListenOptions = {}): Promise<Liste
       });
     }
     let closing: Promise<void> | undefined;
+    // The file goes first and synchronously: once close() is called nobody can connect, and the
+    // path is gone before the caller's next step (a plugin answers Shutdown only after this).
     const close = () =>
-      (closing ??= (async () => {
-        await closeServer(server);
-        await fsp.rm(socketPath, { force: true });
+      (closing ??= (() => {
+        try {
+          rmSync(socketPath, { force: true });
+        } catch {
+          // left for the host's stale-socket clean-up
+        }
+        return closeServer(server);
       })());
     try {
       // Nobody knows the path before the handshake is printed, so tightening it now closes the window.

@@ -4,22 +4,20 @@
  * version, listens, optionally does AutoMTLS, prints the handshake line and serves health,
  * controller, stdio, broker and the app's services.
  */
-import * as grpc from '@grpc/grpc-js';
-import { GrpcBroker, createLock, type BrokerTransport, type MuxContext } from '../shared/broker';
-import { SERVER_MAX_CONCURRENT_STREAMS } from '../core/constants';
-import { createLog } from '../core/debug';
+import type * as grpc from '@grpc/grpc-js';
+import { createLog, type Log } from '../core/debug';
+import { ConfigError, messageOf } from '../core/errors';
+import { TeardownScope } from '../core/teardown';
+import { transportCredentials, type TransportCredentials } from '../net/grpc/credentials';
+import { encodeHandshakeCert, generateCertificate } from '../net/mtls/cert';
+import { listenTcp, listenUnix, type Listener } from '../net/transport';
+import type { GrpcBroker } from '../shared/broker';
+import { versionTable, type PluginSet, type VersionedPluginSets } from '../shared/plugin-set';
 import { checkMagicCookie, readPluginEnv, type HandshakeConfig, type PluginEnv } from '../wire/env';
-import { BrokerError, ConfigError, LooppError, messageOf } from '../core/errors';
-import { type ConnInfo, GRPCBrokerService, GRPCControllerService } from '../gen';
 import { formatHandshakeLine, negotiateVersion, type Network } from '../wire/handshake';
 import { createHclogLogger, type HclogLevel, type HclogLogger } from '../wire/hclog';
-import { versionTable, type PluginSet, type VersionedPluginSets } from '../shared/plugin-set';
-import { MuxRouter } from '../net/yamux/router';
-import { listenTcp, listenUnix, type Listener } from '../net/transport';
-import { createYamuxSession, type YamuxSession } from '../net/yamux/session';
-import { HealthState } from './health';
 import { watchHost } from './host-watch';
-import { StdioForwarder } from './stdio';
+import { createPluginServer, type PluginServerParts } from './server';
 
 export interface ServePluginOptions {
   handshake: HandshakeConfig;
@@ -38,7 +36,8 @@ export interface ServePluginOptions {
   captureStdio?: boolean;
   /**
    * Exit the process as go-plugin's Serve does: code 1 on a cookie or setup error, 0 after Shutdown or
-   * when the host dies (default true). When false, errors are thrown and `closed` resolves instead.
+   * when the host dies, the signal's status on SIGTERM (default true). When false, errors are thrown
+   * and `closed` resolves instead.
    */
   exitProcess?: boolean;
   /** Exit within ~250 ms when the host process dies (default true). */
@@ -68,211 +67,66 @@ export interface PluginServer extends AsyncDisposable {
   kill(): void;
 }
 
-function exitNow(code: number): never {
-  process.exit(code);
+/** How long a Shutdown lets the host's streams finish (the reply's trailers, first of all) before cutting them. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/** The process's real stdout/stderr writers, taken before stdio capture replaces them. */
+interface RealStdio {
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
 
 export async function servePlugin(options: ServePluginOptions): Promise<PluginServer> {
   const env = options.env ?? process.env;
   const exitProcess = options.exitProcess ?? true;
-  const realStderrWrite = process.stderr.write.bind(process.stderr);
-  const realStdoutWrite = process.stdout.write.bind(process.stdout);
-  // A host that died closes our pipes; Node would otherwise crash on the EPIPE 'error' event.
-  process.stdout.on('error', () => {});
-  process.stderr.on('error', () => {});
-
-  const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: (line) => void realStderrWrite(line) });
-  const log = createLog('server', `pid=${process.pid}`);
-  // Before anything else: a terminal Ctrl-C reaches the host, which drives our shutdown. Installed
-  // ahead of the handshake so an early SIGINT cannot hit the default (terminate) disposition.
-  let interrupts = 0;
-  process.on('SIGINT', () => logger.trace('plugin received interrupt signal, ignoring', { count: ++interrupts }));
-
-  const cookieProblem = checkMagicCookie(options.handshake, env);
-  if (cookieProblem !== undefined) {
-    if (exitProcess) {
-      realStderrWrite(cookieProblem);
-      exitNow(1);
-    }
-    throw new ConfigError('ERR_LOOPP_ENV', cookieProblem.trimEnd(), {
-      input: options.handshake.magicCookieKey,
-      hint: 'Launch this program through a go-plugin host, which sets the magic cookie.',
-    });
-  }
-
+  const io = realStdio();
+  const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: io.err });
+  ignoreInterrupts(logger);
   const fail = (err: unknown): never => {
     logger.error('plugin init error', { error: messageOf(err) });
-    if (exitProcess) exitNow(1);
+    if (exitProcess) process.exit(1);
     throw err;
   };
-
-  let penv: PluginEnv;
-  try {
-    penv = readPluginEnv(env);
-  } catch (err) {
-    return fail(err);
-  }
-  for (const bad of penv.invalidVersions) realStderrWrite(`server sent invalid plugin version ${JSON.stringify(bad)}\n`);
-
-  const table = versionTable('plugin', options.handshake.protocolVersion, options.plugins, options.versionedPlugins);
-  if (table.size === 0) {
-    return fail(new ConfigError('ERR_LOOPP_CONFIG', 'servePlugin needs `plugins` or `versionedPlugins`', { hint: 'Pass at least one plugin set.' }));
-  }
-  const version = negotiateVersion([...table.keys()], penv.hostVersions);
-  const pluginSet = table.get(version) as PluginSet;
+  checkCookie(options.handshake, env, io, exitProcess);
+  const penv = readEnvOrFail(env, io, fail);
+  const { version, plugins } = negotiate(options, penv, fail);
+  const log = createLog('server', `pid=${process.pid}`);
   log('negotiated app protocol version %d (host offers %s)', version, penv.hostVersions?.join(',') ?? 'nothing');
-
-  // AutoMTLS: only when the host sent its certificate, and only then may field 6 carry ours (a Go host
-  // without TLS config would dereference nil on a certificate it did not ask for).
-  let serverCreds = grpc.ServerCredentials.createInsecure();
-  let channelCreds: () => { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } = () => ({
-    credentials: grpc.credentials.createInsecure(),
-    options: {},
-  });
-  let certField: string | undefined;
-  if (penv.clientCertPem !== undefined) {
-    try {
-      const { generateCertificate, encodeHandshakeCert } = await import('../net/mtls/cert');
-      const { serverCredentials, channelCredentials } = await import('../net/grpc/credentials');
-      const own = generateCertificate();
-      const hostPem = penv.clientCertPem;
-      serverCreds = serverCredentials(own, hostPem);
-      channelCreds = () => channelCredentials(own, hostPem);
-      certField = encodeHandshakeCert(own.certDer);
-      log('AutoMTLS on');
-    } catch (err) {
-      return fail(new LooppError('ERR_LOOPP_TLS', `plugin tls init: ${messageOf(err)}`, { cause: err, hint: 'PLUGIN_CLIENT_CERT must hold one PEM certificate.' }));
-    }
-  }
-
+  const tls = autoMtls(penv, log, fail);
   const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix');
   const listen = (): Promise<Listener> =>
-    transport === 'tcp'
-      ? listenTcp({ minPort: penv.minPort, maxPort: penv.maxPort })
-      : listenUnix({ dir: penv.unixSocketDir, group: penv.unixSocketGroup });
-  let listener: Listener;
+    transport === 'tcp' ? listenTcp({ minPort: penv.minPort, maxPort: penv.maxPort }) : listenUnix({ dir: penv.unixSocketDir, group: penv.unixSocketGroup });
+  const listener = await listen().catch(fail);
+  const scope = new TeardownScope();
+  scope.defer(() => listener.close());
+  const parts = createPluginServer({ credentials: tls.credentials, listen, penv, serverOptions: options.serverOptions, log, logger });
   try {
-    listener = await listen();
+    for (const plugin of Object.values(plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });
   } catch (err) {
+    await scope.teardown();
     return fail(err);
   }
-
-  // Multiplexed mode: the host makes exactly one raw connection and runs yamux over it; every stream
-  // is the main server's unless a broker knock claimed it.
-  let session: YamuxSession | undefined;
-  let mux: MuxContext | undefined;
-  if (penv.muxEnabled) {
-    mux = {
-      open: () => {
-        if (session === undefined) throw new BrokerError('ERR_LOOPP_BROKER', 'multiplexed connection not established yet');
-        return session.open();
-      },
-      router: new MuxRouter(createLog('broker', `pid=${process.pid} plugin`)),
-      lock: createLock(),
-      bridgeDir: penv.unixSocketDir,
-    };
-  }
-  const brokerTransport: BrokerTransport = { listen, serverCredentials: () => serverCreds, channelCredentials: channelCreds };
-  const broker = new GrpcBroker({ side: 'plugin', transport: brokerTransport, instance: `pid=${process.pid}`, mux });
-  // Go's plugin server keeps grpc-go's 4 MiB receive limit unless the plugin raises it. The stream
-  // limit (see SERVER_MAX_CONCURRENT_STREAMS) can be overridden through serverOptions too.
-  const server = new grpc.Server({ 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...options.serverOptions });
-  const health = new HealthState();
-  health.addTo(server);
-  const stdio = new StdioForwarder({ log });
-  stdio.addTo(server);
-
-  let closing: Promise<void> | undefined;
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
-  let stopWatch = () => {};
-  const injector = server.createConnectionInjector(serverCreds);
-
-  const stop = (why: string, exitCode: number | undefined): Promise<void> =>
-    (closing ??= (async () => {
-      log('stopping: %s', why);
-      stopWatch();
-      clearTimeout(firstConnectionTimer);
-      health.shutdown();
-      stdio.end();
-      stdio.release();
-      await broker.close();
-      injector.destroy();
-      server.forceShutdown();
-      session?.close();
-      await listener.close();
-      log('stopped');
-      resolveClosed();
-      if (exitProcess && exitCode !== undefined) exitNow(exitCode);
-    })());
-
-  server.addService(GRPCControllerService, {
-    shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
-      log('Shutdown requested');
-      callback(null, {});
-      // Let the reply reach the socket before the connection is torn down.
-      setImmediate(() => void stop('GRPCController.Shutdown', 0));
-    },
-  });
-  server.addService(GRPCBrokerService, {
-    startStream: (call: grpc.ServerDuplexStream<ConnInfo, ConnInfo>) => {
-      try {
-        broker.attach(call);
-      } catch (err) {
-        call.destroy(err as Error);
-      }
-    },
-  });
-  try {
-    for (const plugin of Object.values(pluginSet)) await plugin.server?.({ server, broker });
-  } catch (err) {
-    await listener.close();
-    return fail(err);
-  }
-  let firstConnectionTimer: NodeJS.Timeout | undefined;
-  if (mux === undefined) {
-    listener.server.on('connection', (socket) => injector.injectConnection(socket));
-  } else {
-    mux.router.setDefault((stream) => injector.injectConnection(stream));
-    listener.server.on('connection', (socket) => {
-      if (session !== undefined) {
-        log('multiplexed mode accepts one connection; another was refused');
-        socket.destroy();
-        return;
-      }
-      clearTimeout(firstConnectionTimer);
-      const s = createYamuxSession({ socket, side: 'server', instance: `pid=${process.pid}` });
-      session = s;
-      s.on('stream', (stream) => mux?.router.route(stream));
-      s.once('close', () => void stop('multiplexed connection closed', 0));
-      log('multiplexed connection established');
-    });
-    // go-plugin's muxer gives the host 5 s to connect, then gives up on the main server.
-    firstConnectionTimer = setTimeout(() => {
-      logger.error('error serving plugin', { error: 'timed out waiting for connection to be established' });
-      void stop('no multiplexed connection within 5 s', 1);
-    }, 5000);
-    firstConnectionTimer.unref();
-  }
+  scope.dismiss();
+  const stop = createStop({ parts, listener, log, exitProcess });
+  // Before the address is published: a host may signal us as soon as it has read the handshake.
+  if (exitProcess) stop.whenStopped(onTermination(() => listener.close()));
+  parts.onShutdown((reply) => stop('GRPCController.Shutdown', 0, reply));
+  parts.serve(listener, (why) => void stop(why, 1));
+  parts.onMuxClosed(() => void stop('multiplexed connection closed', 0));
 
   logger.debug('plugin address', { address: listener.address, network: listener.network });
-  const line = formatHandshakeLine({
-    appVersion: version,
-    network: listener.network,
-    address: listener.address,
-    serverCert: certField,
-    // Field 7 only when asked (older hosts would glue it onto the certificate); like Go plugins we
-    // support multiplexing, so the answer is true.
-    muxSupported: penv.muxAsked ? true : undefined,
-  });
-  realStdoutWrite(line);
+  // Field 7 only when asked (older hosts would glue it onto the certificate); like Go plugins we
+  // support multiplexing, so the answer is true.
+  io.out(formatHandshakeLine({ appVersion: version, network: listener.network, address: listener.address, serverCert: tls.certField, muxSupported: penv.muxAsked ? true : undefined }));
 
-  if (options.captureStdio ?? true) stdio.capture();
+  if (options.captureStdio ?? true) parts.stdio.capture();
   if (options.exitWithHost ?? true) {
-    stopWatch = watchHost(() => {
-      logger.info('host process is gone, exiting');
-      void stop('host gone', 0);
-    });
+    stop.whenStopped(
+      watchHost(() => {
+        logger.info('host process is gone, exiting');
+        void stop('host gone', 0);
+      }),
+    );
   }
   options.signal?.addEventListener('abort', () => void stop('aborted', undefined), { once: true });
 
@@ -280,13 +134,140 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     network: listener.network,
     address: listener.address,
     protocolVersion: version,
-    broker,
-    server,
+    broker: parts.broker,
+    server: parts.server,
     logger,
-    closed,
+    closed: stop.closed,
     close: () => stop('close()', undefined),
     kill: () => void stop('kill()', undefined),
     [Symbol.asyncDispose]: () => handle.close(),
   };
   return handle;
+}
+
+function realStdio(): RealStdio {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  // A host that died closes our pipes; Node would otherwise crash on the EPIPE 'error' event.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  return { out: (text) => void out(text), err: (text) => void err(text) };
+}
+
+/** A terminal Ctrl-C reaches the host, which drives our shutdown; installed before anything can take long. */
+function ignoreInterrupts(logger: HclogLogger): void {
+  let interrupts = 0;
+  process.on('SIGINT', () => logger.trace('plugin received interrupt signal, ignoring', { count: ++interrupts }));
+}
+
+function checkCookie(handshake: HandshakeConfig, env: NodeJS.ProcessEnv, io: RealStdio, exitProcess: boolean): void {
+  const problem = checkMagicCookie(handshake, env);
+  if (problem === undefined) return;
+  if (exitProcess) {
+    io.err(problem);
+    process.exit(1);
+  }
+  throw new ConfigError('ERR_LOOPP_ENV', problem.trimEnd(), {
+    input: handshake.magicCookieKey,
+    hint: 'Launch this program through a go-plugin host, which sets the magic cookie.',
+  });
+}
+
+function readEnvOrFail(env: NodeJS.ProcessEnv, io: RealStdio, fail: (err: unknown) => never): PluginEnv {
+  let penv: PluginEnv;
+  try {
+    penv = readPluginEnv(env);
+  } catch (err) {
+    return fail(err);
+  }
+  for (const bad of penv.invalidVersions) io.err(`server sent invalid plugin version ${JSON.stringify(bad)}\n`);
+  return penv;
+}
+
+function negotiate(options: ServePluginOptions, penv: PluginEnv, fail: (err: unknown) => never): { version: number; plugins: PluginSet } {
+  const table = versionTable('plugin', options.handshake.protocolVersion, options.plugins, options.versionedPlugins);
+  if (table.size === 0) {
+    return fail(new ConfigError('ERR_LOOPP_CONFIG', 'servePlugin needs `plugins` or `versionedPlugins`', { hint: 'Pass at least one plugin set.' }));
+  }
+  const version = negotiateVersion([...table.keys()], penv.hostVersions);
+  return { version, plugins: table.get(version) as PluginSet };
+}
+
+/**
+ * AutoMTLS only when the host sent its certificate, and only then may field 6 carry ours (a Go host
+ * without TLS config would dereference nil on a certificate it did not ask for).
+ */
+function autoMtls(penv: PluginEnv, log: Log, fail: (err: unknown) => never): { credentials: TransportCredentials; certField: string | undefined } {
+  if (penv.clientCertPem === undefined) return { credentials: transportCredentials(undefined), certField: undefined };
+  try {
+    const own = generateCertificate();
+    const credentials = transportCredentials({ own, peerCertPem: penv.clientCertPem });
+    log('AutoMTLS on');
+    return { credentials, certField: encodeHandshakeCert(own.certDer) };
+  } catch (err) {
+    return fail(
+      new ConfigError('ERR_LOOPP_ENV', `plugin tls init: ${messageOf(err)}`, { input: 'PLUGIN_CLIENT_CERT', cause: err, hint: 'PLUGIN_CLIENT_CERT must hold one PEM certificate.' }),
+    );
+  }
+}
+
+/**
+ * On SIGTERM the plugin removes its socket (a killed process cannot) and still ends with the signal's
+ * status: the handler goes away and the signal is raised again. Returns the un-installer.
+ */
+function onTermination(removeSocket: () => unknown): () => void {
+  const handler = () => {
+    process.off('SIGTERM', handler);
+    try {
+      void removeSocket();
+    } finally {
+      process.kill(process.pid, 'SIGTERM');
+    }
+  };
+  process.on('SIGTERM', handler);
+  return () => process.off('SIGTERM', handler);
+}
+
+interface Stop {
+  /** Stops serving (once); exits with `exitCode` when the process is ours to exit. */
+  (why: string, exitCode: number | undefined, reply?: () => void): Promise<void>;
+  readonly closed: Promise<void>;
+  /** Runs `undo` when serving stops (a watch, a signal handler). */
+  whenStopped(undo: () => void): void;
+}
+
+/**
+ * The one way serving ends. The socket goes first (synchronously: nobody can connect once a stop has
+ * begun, and a host that signals us right after Shutdown finds no file left), then a Shutdown's reply
+ * is sent and allowed to finish before the connections are cut.
+ */
+function createStop(o: { parts: PluginServerParts; listener: Listener; log: Log; exitProcess: boolean }): Stop {
+  let stopping: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const undos: (() => void)[] = [];
+  const stop = ((why, exitCode, reply) => {
+    if (stopping !== undefined) {
+      reply?.();
+      return stopping;
+    }
+    stopping = (async () => {
+      o.log('stopping: %s', why);
+      const listenerClosed = o.listener.close();
+      for (const undo of undos.splice(0)) undo();
+      reply?.();
+      await o.parts.stop(reply === undefined ? 0 : SHUTDOWN_GRACE_MS);
+      await listenerClosed;
+      o.log('stopped');
+      resolveClosed();
+      if (o.exitProcess && exitCode !== undefined) process.exit(exitCode);
+    })();
+    return stopping;
+  }) as Stop;
+  Object.defineProperty(stop, 'closed', { value: closed });
+  stop.whenStopped = (undo) => {
+    if (stopping === undefined) undos.push(undo);
+    else undo();
+  };
+  return stop;
 }

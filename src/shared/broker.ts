@@ -18,7 +18,8 @@ import { BrokerError, messageOf } from '../core/errors';
 import { type ConnInfo } from '../gen';
 import type { Network } from '../wire/handshake';
 import { createBridge } from '../net/grpc/bridge';
-import type { MuxRouter } from '../net/yamux/router';
+import type { TransportCredentials } from '../net/grpc/credentials';
+import type { MuxContext } from './mux';
 import { grpcTarget, type Listener } from '../net/transport';
 
 /** go-plugin's window for a ConnInfo to arrive (dial) or be consumed (janitor). */
@@ -34,31 +35,27 @@ export interface BrokerStream {
 export interface BrokerTransport {
   /** A new listener for a served id (same rules as the main listener). */
   listen(): Promise<Listener>;
-  /** TLS for brokered servers (the serving side's AutoMTLS config), or insecure. */
-  serverCredentials(): grpc.ServerCredentials;
-  /** TLS for brokered dials (the dialling side's AutoMTLS config), or insecure. */
-  channelCredentials(): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions };
+  /** This side's AutoMTLS credentials (servers it runs, channels it dials), or plaintext. */
+  credentials: TransportCredentials;
 }
 
-/** What the broker needs from a multiplexed (yamux) connection. */
-export interface MuxContext {
-  /** Opens a new stream to the peer; throws when the session is not (or no longer) up. */
-  open(): Duplex;
-  router: MuxRouter;
-  /** Runs `fn` alone among the broker's knock/open sequences (the main channel's opens do not take it: knocks travel over that channel). */
-  lock<T>(fn: () => Promise<T>): Promise<T>;
-  /** Directory for the private bridge sockets of dialled channels (default: the OS temp dir). */
-  bridgeDir?: string;
-}
-
-/** A promise-chain mutex. */
-export function createLock(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>) => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => {});
-    return run;
-  };
+/**
+ * go-plugin's GRPCBroker as plugins and hosts use it: serve a gRPC server under an id, dial the one
+ * the other side serves. Closing the plugin client (or server) closes the broker.
+ */
+export interface GrpcBroker {
+  readonly side: 'host' | 'plugin';
+  /** True in go-plugin's multiplexed mode. */
+  readonly multiplexed: boolean;
+  /** The next id this side can serve under (1, 2, 3, …; each side counts on its own). */
+  nextId(): number;
+  /**
+   * Serves a new gRPC server under `id`: `register` adds its services. The peer can dial it once it
+   * has the id (send the id to it in an app RPC *after* calling this).
+   */
+  acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokerServer>;
+  /** Waits (up to 5 s) for the peer's server `id` and returns a channel to it. */
+  dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.Channel>;
 }
 
 export interface BrokerServer extends AsyncDisposable {
@@ -104,7 +101,8 @@ export interface BrokerResources {
   unsent: number;
 }
 
-export class GrpcBroker {
+/** The broker of one connection; the side that owns the connection attaches the stream and closes it. */
+export class Broker implements GrpcBroker {
   readonly side: 'host' | 'plugin';
   #transport: BrokerTransport;
   #log: Log;
@@ -283,7 +281,7 @@ export class GrpcBroker {
       'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS,
     });
     register(server);
-    const injector = server.createConnectionInjector(this.#transport.serverCredentials());
+    const injector = server.createConnectionInjector(this.#transport.credentials.server());
     attach((connection) => injector.injectConnection(connection));
     let closing: Promise<void> | undefined;
     const handle: BrokerServer = {
@@ -364,7 +362,7 @@ export class GrpcBroker {
       await bridge.close();
       throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     }
-    const { credentials, options: channelOptions } = this.#transport.channelCredentials();
+    const { credentials, options: channelOptions } = this.#transport.credentials.channel();
     const channel = new grpc.Channel(grpcTarget('unix', bridge.path), credentials, {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
@@ -396,7 +394,7 @@ export class GrpcBroker {
     if (network !== 'unix' && network !== 'tcp') {
       throw new BrokerError('ERR_LOOPP_BROKER', `Unknown address type: ${info.address}`, { id, input: info });
     }
-    const { credentials, options: channelOptions } = this.#transport.channelCredentials();
+    const { credentials, options: channelOptions } = this.#transport.credentials.channel();
     let channel: grpc.Channel;
     try {
       channel = new grpc.Channel(grpcTarget(network, info.address), credentials, {

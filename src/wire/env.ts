@@ -2,10 +2,21 @@
  * The go-plugin environment contract: what a host puts in a plugin's environment (buildPluginEnv) and
  * what a plugin reads from it (readPluginEnv). Go's texts are kept for every error a user can hit.
  */
-import { DEFAULT_MAX_PORT, DEFAULT_MIN_PORT, ENV } from '../core/constants';
+import { DEFAULT_MAX_PORT, DEFAULT_MIN_PORT } from '../core/constants';
 import { ConfigError } from '../core/errors';
 import { formatProtocolVersions, parseProtocolVersions } from './handshake';
 import { goParseBool, goParseInt } from '../core/go/strconv';
+
+/** Environment variables of the go-plugin protocol, in one place. */
+export const ENV = {
+  MIN_PORT: 'PLUGIN_MIN_PORT',
+  MAX_PORT: 'PLUGIN_MAX_PORT',
+  PROTOCOL_VERSIONS: 'PLUGIN_PROTOCOL_VERSIONS',
+  CLIENT_CERT: 'PLUGIN_CLIENT_CERT',
+  MULTIPLEX_GRPC: 'PLUGIN_MULTIPLEX_GRPC',
+  UNIX_SOCKET_DIR: 'PLUGIN_UNIX_SOCKET_DIR',
+  UNIX_SOCKET_GROUP: 'PLUGIN_UNIX_SOCKET_GROUP',
+} as const;
 
 /** go-plugin's HandshakeConfig: both sides must agree on all three values. */
 export interface HandshakeConfig {

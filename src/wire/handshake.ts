@@ -4,13 +4,13 @@
  * checks and error texts (go-plugin v1.6.x wording) so a failure reads the same as from a Go host.
  */
 import { CORE_PROTOCOL_VERSION } from '../core/constants';
-import { HandshakeError } from '../core/errors';
+import { HandshakeError, type HandshakeErrorCode } from '../core/errors';
 import { goAtoi, goIntSlice, goParseBool } from '../core/go/strconv';
-import { decodeHandshakeCert } from '../net/mtls/cert';
 
 export type Network = 'unix' | 'tcp';
 
-export interface Handshake {
+/** `Cert` is what field 6 decodes to: its text by default, DER when the host passes a decoder. */
+export interface Handshake<Cert = string> {
   coreVersion: number;
   /** The app protocol version the plugin chose. */
   appVersion: number;
@@ -18,19 +18,28 @@ export interface Handshake {
   /** Absolute socket path, or `host:port`. */
   address: string;
   protocol: 'grpc';
-  /** DER of the plugin's AutoMTLS certificate, when field 6 carried one. */
-  serverCert: Buffer | undefined;
+  /**
+   * The plugin's AutoMTLS certificate, when field 6 carried one (more than 50 characters): the field's
+   * text, or what `decodeServerCert` made of it.
+   */
+  serverCert: Cert | undefined;
   /** Field 7: undefined when absent (the host did not ask, or an old plugin). */
   muxSupported: boolean | undefined;
 }
 
-export interface ParseHandshakeOptions {
+export interface ParseHandshakeOptions<Cert = string> {
   /** Versions the host can speak; the plugin's choice must be one of them. */
   hostVersions: readonly number[];
   /** The host asked for the multiplexed broker (PLUGIN_MULTIPLEX_GRPC); field 7 must then say true. */
   muxRequested?: boolean;
   /** Appended to "Unrecognized remote plugin message" errors (go-plugin's runner Diagnose text). */
   diagnose?: string;
+  /**
+   * Decodes field 6 where a Go host does (after field 5, before field 7), e.g. net/mtls's
+   * decodeHandshakeCert; it throws a HandshakeError `ERR_LOOPP_SERVER_CERT` for a bad certificate.
+   * Without it, field 6 is passed on as text.
+   */
+  decodeServerCert?: (field: string) => Cert;
 }
 
 /** go-plugin's generic explanation appended to an unrecognised handshake line. */
@@ -52,10 +61,10 @@ const TCP_ADDR_RE = /^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]*):([0-9]{1,5})$/;
  * Parses the first stdout line of a plugin as a go-plugin host does. Throws a HandshakeError whose
  * `code` says which check failed and whose message is the Go host's text.
  */
-export function parseHandshakeLine(rawLine: string, options: ParseHandshakeOptions): Handshake {
+export function parseHandshakeLine<Cert = string>(rawLine: string, options: ParseHandshakeOptions<Cert>): Handshake<Cert> {
   const line = rawLine.trim();
   const parts = line.split('|');
-  const fail = (code: ConstructorParameters<typeof HandshakeError>[0], message: string, hint: string) =>
+  const fail = (code: HandshakeErrorCode, message: string, hint: string) =>
     new HandshakeError(code, message, { line, hint });
 
   if (parts.length < 4) {
@@ -118,15 +127,15 @@ export function parseHandshakeLine(rawLine: string, options: ParseHandshakeOptio
 
   // Field 6 is a certificate only when longer than 50 characters: pre-1.0 plugins printed a 48-char
   // base64 JSON blob there, which hosts must ignore.
-  let serverCert: Buffer | undefined;
+  let serverCert: Cert | undefined;
   const certField = parts[5];
   if (certField !== undefined && certField.length > 50) {
+    const decode = options.decodeServerCert ?? ((field: string) => field as Cert);
     try {
-      serverCert = decodeHandshakeCert(certField);
+      serverCert = decode(certField);
     } catch (err) {
-      if (err instanceof HandshakeError) {
-        throw new HandshakeError(err.code, err.message, { line, hint: err.hint, cause: err.cause ?? err });
-      }
+      // The decoder knows the certificate, not the line: the error names both.
+      if (err instanceof HandshakeError) throw new HandshakeError(err.code, err.message, { line, hint: err.hint, cause: err.cause ?? err });
       throw err;
     }
   }
@@ -148,6 +157,15 @@ export function parseHandshakeLine(rawLine: string, options: ParseHandshakeOptio
   }
 
   return { coreVersion: core.value, appVersion: app.value, network, address: p3, protocol: 'grpc', serverCert, muxSupported };
+}
+
+/**
+ * The unix socket a handshake line announces (fields 3 and 4), read without checking the rest: what a
+ * host must clean up after it refuses the line and kills the plugin.
+ */
+export function announcedSocketPath(rawLine: string): string | undefined {
+  const parts = rawLine.trim().split('|');
+  return parts[2] === 'unix' && parts[3] !== undefined && parts[3] !== '' ? parts[3] : undefined;
 }
 
 export interface FormatHandshakeOptions {

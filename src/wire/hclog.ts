@@ -10,6 +10,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { encodeField, errorMessage, safeString } from '../core/json-value';
+import { formatGoTimestamp } from '../core/go/time';
 import { goTrimSpace } from '../core/lines';
 
 /** hclog's levels, least severe first. (`off`/`all`/`warning`/`fatal` are not levels a line can carry.) */
@@ -108,7 +109,7 @@ function formatEntry(entry: HclogEntry, options: HclogFormatOptions): string {
   members.set('@message', JSON.stringify(message));
   const module = entry.module === undefined || entry.module === null ? '' : safeString(entry.module);
   if (module !== '') members.set('@module', JSON.stringify(module));
-  members.set('@timestamp', JSON.stringify(formatHclogTimestamp(time, options.utcOffsetMinutes)));
+  members.set('@timestamp', JSON.stringify(formatGoTimestamp(time, options.utcOffsetMinutes)));
 
   const fields = entry.fields;
   if (fields !== undefined && fields !== null && typeof fields === 'object') {
@@ -134,40 +135,6 @@ function formatEntry(entry: HclogEntry, options: HclogFormatOptions): string {
   }
   out += '}';
   return escapeLikeGo(out) + '\n';
-}
-
-/**
- * `time` in the layout `2006-01-02T15:04:05.000000Z07:00` at the given offset (minutes east of UTC;
- * default: the local offset at `time`). Milliseconds are padded with `000` to 6 digits.
- */
-export function formatHclogTimestamp(time: Date, utcOffsetMinutes?: number): string {
-  let ms = time instanceof Date ? time.getTime() : NaN;
-  if (!Number.isFinite(ms)) ms = Date.now();
-  let offset = utcOffsetMinutes;
-  if (offset === undefined || !Number.isFinite(offset)) offset = -new Date(ms).getTimezoneOffset();
-  // Whole seconds, like a Go zone offset (historic LMT offsets have seconds).
-  let offsetSeconds = Math.round(offset * 60);
-  let local = new Date(ms + offsetSeconds * 1000);
-  if (!Number.isFinite(local.getTime())) {
-    local = new Date(ms);
-    offsetSeconds = 0;
-  }
-  const year = local.getUTCFullYear();
-  const yyyy = year < 0 ? '-' + pad(-year, 4) : pad(year, 4);
-  const date = `${yyyy}-${pad(local.getUTCMonth() + 1, 2)}-${pad(local.getUTCDate(), 2)}`;
-  const clock = `${pad(local.getUTCHours(), 2)}:${pad(local.getUTCMinutes(), 2)}:${pad(local.getUTCSeconds(), 2)}`;
-  const frac = pad(local.getUTCMilliseconds(), 3) + '000';
-  let zone = 'Z';
-  if (offsetSeconds !== 0) {
-    const abs = Math.abs(offsetSeconds);
-    // Go's Z07:00 prints hours and minutes only (seconds of an offset are dropped).
-    zone = `${offsetSeconds < 0 ? '-' : '+'}${pad(Math.floor(abs / 3600), 2)}:${pad(Math.floor((abs % 3600) / 60), 2)}`;
-  }
-  return `${date}T${clock}.${frac}${zone}`;
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
 }
 
 /** Go sorts map keys by their UTF-8 bytes, i.e. by code point (JS's default sort compares UTF-16 units). */
@@ -291,6 +258,8 @@ export type ParsedLogLine =
       /** An hclog JSON entry: log `message` with `fields` at `level`. */
       kind: 'json';
       level: HclogLevel;
+      /** `@level` exactly as the plugin wrote it (e.g. ` INFO`). */
+      rawLevel: string;
       /** `@message`, '' when absent. */
       message: string;
       /** Every key except `@level`, `@message`, `@timestamp` (so `@module`, `@caller` are here), JSON-decoded. */
@@ -304,7 +273,21 @@ export type ParsedLogLine =
       kind: 'text';
       level: HclogLevel;
       raw: string;
+      /**
+       * A JSON entry go-plugin logs verbatim because its `@level` is missing or not an hclog level
+       * (`fatal`, `dpanic`, `panic`, `warning`, …): what it decodes to, so a caller that knows more
+       * levels (the LOOP host) need not parse the line again.
+       */
+      unleveled?: UnleveledEntry;
     };
+
+/** A JSON log entry whose level go-plugin does not know. */
+export interface UnleveledEntry {
+  /** `@level` as written, '' when absent. */
+  rawLevel: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
 
 export interface StderrParseInfo {
   /**
@@ -358,7 +341,7 @@ export function createStderrParser(): StderrParser {
       const raw = typeof line === 'string' ? line : safeString(line);
       if (info?.fragment === true) return { kind: 'text', level: 'debug', raw };
       const json = tryParseHclogJson(raw);
-      if (json === 'verbatim') return { kind: 'text', level: 'debug', raw };
+      if (json !== undefined && json.kind === 'unleveled') return { kind: 'text', level: 'debug', raw, ...(json.entry === undefined ? {} : { unleveled: json.entry }) };
       if (json !== undefined) return json;
       for (const [prefix, level] of TEXT_PREFIXES) {
         if (raw.startsWith(prefix)) return { kind: 'text', level, raw };
@@ -369,8 +352,11 @@ export function createStderrParser(): StderrParser {
   };
 }
 
-/** The JSON entry; 'verbatim' for JSON Go logs raw at Debug; undefined for "not JSON" (text rules apply). */
-function tryParseHclogJson(line: string): ParsedLogLine | 'verbatim' | undefined {
+/**
+ * The JSON entry; `unleveled` for JSON Go logs raw at Debug (with what it decodes to, except for the
+ * literal null); undefined for "not JSON" (text rules apply).
+ */
+function tryParseHclogJson(line: string): Extract<ParsedLogLine, { kind: 'json' }> | { kind: 'unleveled'; entry: UnleveledEntry | undefined } | undefined {
   // Cheap rejection: Go's json.Unmarshal into a map needs an object (or null) after optional whitespace.
   const first = firstNonJsonSpace(line);
   if (first !== '{' && first !== 'n') return undefined;
@@ -385,7 +371,7 @@ function tryParseHclogJson(line: string): ParsedLogLine | 'verbatim' | undefined
   // Checked after parsing, without a reviver: JSON.parse's reviver recurses and overflowed the stack on
   // lines nested ~5000 deep (found by the property tests), which made valid entries text.
   if (MAY_OVERFLOW.test(line) && hasNonFiniteNumber(parsed)) return undefined;
-  if (parsed === null) return 'verbatim';
+  if (parsed === null) return { kind: 'unleveled', entry: undefined };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
 
   const record = parsed as Record<string, unknown>;
@@ -397,19 +383,21 @@ function tryParseHclogJson(line: string): ParsedLogLine | 'verbatim' | undefined
   if (has('@level') && typeof levelText !== 'string') return undefined;
   if (has('@timestamp') && (typeof timestamp !== 'string' || !isHclogTimestamp(timestamp))) return undefined;
 
-  const level = typeof levelText === 'string' ? parseHclogLevel(levelText) : undefined;
-  if (level === undefined) return 'verbatim';
-
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(record)) {
     if (key === '@message' || key === '@level' || key === '@timestamp') continue;
     // defineProperty: a "__proto__" key stays an ordinary field.
     Object.defineProperty(fields, key, { value: record[key], enumerable: true, writable: true, configurable: true });
   }
+  const rawLevel = typeof levelText === 'string' ? levelText : '';
+  const text = typeof message === 'string' ? message : '';
+  const level = parseHclogLevel(rawLevel);
+  if (level === undefined) return { kind: 'unleveled', entry: { rawLevel, message: text, fields } };
   return {
     kind: 'json',
     level,
-    message: typeof message === 'string' ? message : '',
+    rawLevel,
+    message: text,
     fields,
     timestamp: typeof timestamp === 'string' ? timestamp : undefined,
     raw: line,

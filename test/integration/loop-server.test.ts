@@ -12,8 +12,8 @@ import { startPlugin } from '../../src/index';
 import type { PluginLogEntry } from '../../src/host/stderr';
 import { rmDir, run, sleep, tmpDir } from '../helpers';
 
-const SERVER_JS = require.resolve('../../src/loop/server');
-const BASE_JS = require.resolve('../../src/loop/base');
+const SERVER_JS = require.resolve('../../src/loop/plugin/start-server');
+const BASE_JS = require.resolve('../../src/loop/plugin/base');
 const SERVE_JS = require.resolve('../../src/server/serve');
 
 /** The two uint32 variables the newest EnvConfig parser requires (a newest host always sends them). */

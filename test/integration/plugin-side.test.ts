@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { GRPCControllerClient } from '../../src/gen';
 import { NOT_A_PLUGIN_TEXT } from '../../src/wire/env';
 import { isHclogTimestamp } from '../../src/wire/hclog';
 import { grpcPlugin, reattachPlugin } from '../../src/index';
@@ -131,6 +133,71 @@ describe('servePlugin, launched by hand', () => {
     assert.ok(ms >= 4900 && ms < 7000, `exited after ${ms} ms`);
     assert.match(l.stderr(), /timed out waiting for connection to be established/);
     assert.equal(fs.existsSync(l.line.split('|')[3] as string), false, 'socket removed');
+  });
+});
+
+/** Calls GRPCController.Shutdown on a plugin's main socket; resolves with the call's outcome. */
+function shutdownCall(address: string): { reply: Promise<grpc.ServiceError | null>; close(): void } {
+  const client = new GRPCControllerClient(`unix://${address}`, grpc.credentials.createInsecure());
+  const reply = new Promise<grpc.ServiceError | null>((resolve) => client.shutdown({}, (err) => resolve(err)));
+  return { reply, close: () => client.close() };
+}
+
+const exitOf = (l: Launched) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => {
+    if (l.child.exitCode !== null || l.child.signalCode !== null) r({ code: l.child.exitCode, signal: l.child.signalCode });
+    else l.child.once('exit', (code, signal) => r({ code, signal }));
+  });
+
+describe('servePlugin stopping', () => {
+  const ROUNDS = 20;
+  let dir: string;
+  before(() => {
+    dir = tmpDir('loopp-stop-');
+  });
+  after(() => rmDir(dir));
+  const env = () => ({ ...baseEnv(), PLUGIN_UNIX_SOCKET_DIR: dir });
+
+  it(`Shutdown: the socket file is gone before the reply, which arrives whole (OK, not a reset), then exit 0 (${ROUNDS} rounds)`, async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const l = await launch('kv-memory', env());
+      const address = l.line.split('|')[3] as string;
+      assert.ok(fs.existsSync(address));
+      const call = shutdownCall(address);
+      const err = await call.reply;
+      const present = fs.existsSync(address);
+      call.close();
+      assert.equal(err, null, `round ${i}: the Shutdown reply failed: ${err?.message}`);
+      assert.equal(present, false, `round ${i}: the socket was still there when the reply came`);
+      assert.deepEqual(await exitOf(l), { code: 0, signal: null });
+    }
+    assert.deepEqual(listDir(dir), []);
+  });
+
+  it(`SIGTERM right after the Shutdown call: socket removed, the signal's exit status (${ROUNDS} rounds)`, async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const l = await launch('kv-memory', env());
+      const address = l.line.split('|')[3] as string;
+      const call = shutdownCall(address);
+      // A host that does not wait for a reply it deems lost (as some hosts do when Shutdown fails).
+      await sleep(i % 4);
+      l.child.kill('SIGTERM');
+      const exit = await exitOf(l);
+      call.close();
+      // Either the signal won, or Shutdown finished first (exit 0): never a socket left behind.
+      assert.ok(exit.signal === 'SIGTERM' || (exit.code === 0 && exit.signal === null), `round ${i}: ${JSON.stringify(exit)}`);
+      assert.equal(fs.existsSync(address), false, `round ${i}: the socket was left behind`);
+    }
+    assert.deepEqual(listDir(dir), []);
+  });
+
+  it('SIGTERM while serving: the socket goes and the plugin ends with SIGTERM', async () => {
+    const l = await launch('kv-memory', env());
+    const address = l.line.split('|')[3] as string;
+    l.child.kill('SIGTERM');
+    assert.deepEqual(await exitOf(l), { code: null, signal: 'SIGTERM' });
+    assert.equal(fs.existsSync(address), false);
+    assert.deepEqual(listDir(dir), []);
   });
 });
 

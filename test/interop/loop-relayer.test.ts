@@ -5,11 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newCmdFactory } from '../../src/loop/host/cmd-factory';
-import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
-import { LoopRegistry } from '../../src/loop/host/registry';
-import { relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/host/relayer';
-import { LoopService } from '../../src/loop/host/service';
+import { LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
 import { binary, childPids, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
 
 const STATIC_CONFIG = '[Foo]\nBar = "Baz"\n';

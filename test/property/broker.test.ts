@@ -16,7 +16,9 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { GrpcBroker, brokerResources, createLock, type BrokerServer, type MuxContext } from '../../src/shared/broker';
+import { Broker, brokerResources, type BrokerServer } from '../../src/shared/broker';
+import { createLock, type MuxContext } from '../../src/shared/mux';
+import { transportCredentials } from '../../src/net/grpc/credentials';
 import { createLog } from '../../src/core/debug';
 import { BrokerError } from '../../src/core/errors';
 import { type ConnInfo } from '../../src/gen';
@@ -101,7 +103,7 @@ async function runBroker(multiplexed: boolean, attachFirst: boolean, ops: readon
         bridgeDir,
       }
     : undefined;
-  const broker = new GrpcBroker({
+  const broker = new Broker({
     side: 'host',
     timeoutMs: TIMEOUT_MS,
     mux,
@@ -119,8 +121,7 @@ async function runBroker(multiplexed: boolean, attachFirst: boolean, ops: readon
           },
         };
       },
-      serverCredentials: () => grpc.ServerCredentials.createInsecure(),
-      channelCredentials: () => ({ credentials: grpc.credentials.createInsecure(), options: {} }),
+      credentials: transportCredentials(undefined),
     },
   });
   let attached = false;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ENV as PLUGIN_ENV } from '../../src/core/constants';
+import { ENV as PLUGIN_ENV } from '../../src/wire/env';
 import { ConfigError } from '../../src/core/errors';
 import { COOKIE_MISCONFIGURED_TEXT, NOT_A_PLUGIN_TEXT, buildPluginEnv, checkMagicCookie, readPluginEnv } from '../../src/wire/env';
 import { formatProtocolVersions, parseProtocolVersions } from '../../src/wire/handshake';

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
-import { isLooppError, type LooppError, type LooppErrorCode } from '../../src/core/errors';
+import { ERROR_CODES as CATALOG, isLooppError, type LooppError, type LooppErrorCode } from '../../src/core/errors';
 
 /** The fixed seed of `make test`. */
 export const DEFAULT_SEED = 0x10_0b_9e;
@@ -105,6 +105,7 @@ export const ERROR_CODES = [
   'ERR_LOOPP_ABORTED',
   'ERR_LOOPP_CHECKSUM',
   'ERR_LOOPP_PROCESS_NOT_FOUND',
+  'ERR_LOOPP_CONNECT',
   'ERR_LOOPP_UNKNOWN_PLUGIN',
   'ERR_LOOPP_CLOSED',
   'ERR_LOOPP_LISTEN',
@@ -118,6 +119,11 @@ export const ERROR_CODES = [
   'ERR_LOOPP_PANIC',
   'ERR_LOOPP_LOOP_EXISTS',
   'ERR_LOOPP_FREE_PORT',
+  'ERR_LOOPP_LOOP_UNAVAILABLE',
+  'ERR_LOOPP_LOOP_CLOSED',
+  'ERR_LOOPP_LOOP_LISTEN',
+  'ERR_LOOPP_LOOP_CALL',
+  'ERR_LOOPP_LOOP_CODEC',
 ] as const satisfies readonly LooppErrorCode[];
 type MissingCode = Exclude<LooppErrorCode, (typeof ERROR_CODES)[number]>;
 const everyCodeListed: [MissingCode] extends [never] ? true : MissingCode = true;
@@ -156,6 +162,8 @@ export function assertTypedError(err: unknown, options: ContractOptions): LooppE
   }
   assert.ok(KNOWN_CODES.has(err.code), `code ${String(err.code)} is not a LooppErrorCode`);
   assert.ok(options.codes.includes(err.code), `unexpected code ${err.code} (allowed: ${options.codes.join(', ')}): ${err.message}`);
+  // A code belongs to one class: the catalog's.
+  assert.equal(err.name, CATALOG[err.code].class, `${err.code} thrown as ${err.name}`);
   assert.equal(typeof err.message, 'string');
   assert.ok(err.message.length > 0, 'empty error message');
   if (options.hint !== false) assert.equal(typeof err.hint, 'string', `no hint on ${err.code}: ${err.message}`);

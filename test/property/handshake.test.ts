@@ -95,8 +95,9 @@ function lineOf(s: Spec): string {
 }
 
 /** parseHandshakeLine under the contract; a parsed line must be well formed and stable under re-formatting. */
-function parseChecked(raw: string, s: Pick<Spec, 'hostVersions' | 'muxRequested'>): Handshake | HandshakeError {
-  const opts = { hostVersions: s.hostVersions, muxRequested: s.muxRequested };
+function parseChecked(raw: string, s: Pick<Spec, 'hostVersions' | 'muxRequested'>): Handshake<Buffer> | HandshakeError {
+  // As a host parses: field 6 decoded by net/mtls, in Go's order.
+  const opts = { hostVersions: s.hostVersions, muxRequested: s.muxRequested, decodeServerCert: decodeHandshakeCert };
   const r = typed(() => parseHandshakeLine(raw, opts), {
     codes: HANDSHAKE_CODES,
     error: (err) => {

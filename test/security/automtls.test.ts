@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { connectPlugin, type PluginConnection } from '../../src/host/connection';
 import { createLog } from '../../src/core/debug';
-import { PluginError, grpcPlugin, startPlugin } from '../../src/index';
+import { StartError, grpcPlugin, startPlugin } from '../../src/index';
 import { BrokerTestClient, EchoClient, EchoService, type EchoReply, type ServeEchoResponse } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { derToPem, generateCertificate, type CertificateBundle } from '../../src/net/mtls/cert';
 import { serverCredentials } from '../../src/net/grpc/credentials';
@@ -107,7 +107,7 @@ describe('brokered sub-servers', () => {
         conn = await connectPlugin({
           network: p.handshake.network,
           address: p.handshake.address,
-          tls: {
+          credentials: {
             channel: () => {
               const who = mainDialled ? dialAs : 'the peer';
               mainDialled = true;
@@ -181,7 +181,7 @@ describe('brokered sub-servers', () => {
 
 describe('the TS host', () => {
   for (const mux of [false, true]) {
-    it(`${mux ? 'multiplexed' : 'classic'}: a plugin serving another certificate than its handshake's is refused by startPlugin (PluginError ERR_LOOPP_TLS), killed, its socket removed`, async () => {
+    it(`${mux ? 'multiplexed' : 'classic'}: a plugin serving another certificate than its handshake's is refused by startPlugin (StartError ERR_LOOPP_TLS), killed, its socket removed`, async () => {
       const dir = tmpDir('loopp-sec-impostor-');
       const before = childPids();
       try {
@@ -197,9 +197,10 @@ describe('the TS host', () => {
           () => assert.fail('startPlugin accepted an impostor'),
           (e: unknown) => e,
         );
-        assert.ok(err instanceof PluginError, String(err));
+        assert.ok(err instanceof StartError, String(err));
         assert.equal(err.code, 'ERR_LOOPP_TLS');
-        assert.equal(err.message, 'error connecting to plugin: TLS handshake failed: self-signed certificate');
+        assert.equal(err.message, "error connecting to plugin: TLS handshake failed: the plugin's certificate is not the one its handshake announced");
+        assert.equal((err.cause as NodeJS.ErrnoException).code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
         assert.deepEqual((err.input as { tlsCode: string }).tlsCode, 'DEPTH_ZERO_SELF_SIGNED_CERT');
         assert.deepEqual(childPids().filter((pid) => !before.includes(pid)), []);
         // The bridge directory (multiplexed) goes synchronously; the socket before the throw.

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { HealthClient } from '../../src/gen';
+import { decodeHandshakeCert } from '../../src/net/mtls/cert';
 import { parseHandshakeLine, type Handshake } from '../../src/wire/handshake';
 import { generateCertificate, type CertificateBundle } from '../../src/net/mtls/cert';
 import { MTLS_SERVER_NAME, channelCredentials, type MtlsChannel } from '../../src/net/grpc/credentials';
@@ -11,7 +12,7 @@ export const COOKIE_ENV = { BASIC_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '1'
 
 export interface ByHand {
   child: LaunchedByHand['child'];
-  handshake: Handshake;
+  handshake: Handshake<Buffer>;
   stderr(): string;
   /** SIGKILL, then remove the main socket (a killed plugin cannot, and there is no host to do it). */
   stop(): Promise<void>;
@@ -20,7 +21,7 @@ export interface ByHand {
 /** Runs `node <script>` with exactly `env` and resolves with its parsed handshake line. */
 export async function launchPlugin(script: string, env: NodeJS.ProcessEnv, muxRequested = false): Promise<ByHand> {
   const { child, line, stderr } = await launchByHand(script, env);
-  const handshake = parseHandshakeLine(line, { hostVersions: [1], muxRequested });
+  const handshake = parseHandshakeLine(line, { hostVersions: [1], muxRequested, decodeServerCert: decodeHandshakeCert });
   return {
     child,
     handshake,

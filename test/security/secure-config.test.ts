@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StartError, grpcPlugin, startPlugin, type SecureConfig } from '../../src/index';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
-import { ORPHAN_GUARD_ARGV0 } from '../../src/host/runner/process';
+import { ORPHAN_GUARD_ARGV0 } from '../../src/host/runner/orphan-guard';
 import { binary, goBinary, kvGet, kvPut, listDir, rmDir, tmpDir } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };

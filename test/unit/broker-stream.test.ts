@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcBroker } from '../../src/shared/broker';
+import { Broker } from '../../src/shared/broker';
+import { transportCredentials } from '../../src/net/grpc/credentials';
 import { type ConnInfo } from '../../src/gen';
 import { listenUnix } from '../../src/net/transport';
 import { rmDir, tmpDir } from '../helpers';
@@ -19,12 +20,11 @@ class FakeStream extends EventEmitter {
 describe('GrpcBroker before its stream is attached', () => {
   it('holds a ConnInfo sent before StartStream arrives and delivers it on attach (as Go does)', async () => {
     const dir = tmpDir('loopp-broker-unit-');
-    const broker = new GrpcBroker({
+    const broker = new Broker({
       side: 'plugin',
       transport: {
         listen: () => listenUnix({ dir }),
-        serverCredentials: () => grpc.ServerCredentials.createInsecure(),
-        channelCredentials: () => ({ credentials: grpc.credentials.createInsecure(), options: {} }),
+        credentials: transportCredentials(undefined),
       },
     });
     try {

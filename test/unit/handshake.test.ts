@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { HandshakeError } from '../../src/core/errors';
 import {
   DIAGNOSE_TEXT,
+  announcedSocketPath,
   MUX_UNSUPPORTED_TEXT,
   formatHandshakeLine,
   formatProtocolVersions,
@@ -10,11 +11,13 @@ import {
   parseHandshakeLine,
   parseProtocolVersions,
 } from '../../src/wire/handshake';
-import { encodeHandshakeCert, generateCertificate } from '../../src/net/mtls/cert';
+import { decodeHandshakeCert, encodeHandshakeCert, generateCertificate } from '../../src/net/mtls/cert';
 
 const host = { hostVersions: [1] };
+/** What a host passes: field 6 decoded by net/mtls, in Go's order. */
+const tlsHost = { hostVersions: [1], decodeServerCert: decodeHandshakeCert };
 
-function parseError(line: string, opts: Parameters<typeof parseHandshakeLine>[1] = host): HandshakeError {
+function parseError(line: string, opts: Parameters<typeof parseHandshakeLine<unknown>>[1] = host): HandshakeError {
   try {
     parseHandshakeLine(line, opts);
   } catch (err) {
@@ -75,20 +78,37 @@ describe('parseHandshakeLine', () => {
     assert.equal(legacy.length, 48);
     assert.equal(parseHandshakeLine(`1|1|unix|/x|grpc|${legacy}`, host).serverCert, undefined);
   });
-  it('decodes the certificate, unpadded (Go) and padded', () => {
+  it('passes field 6 on as text without a decoder (decoding is net/mtls\'s job)', () => {
+    const raw = encodeHandshakeCert(generateCertificate().certDer);
+    assert.equal(parseHandshakeLine(`1|1|unix|/x|grpc|${raw}`, host).serverCert, raw);
+    assert.equal(parseHandshakeLine(`1|1|unix|/x|grpc|${'!'.repeat(60)}`, host).serverCert, '!'.repeat(60));
+  });
+  it('decodes the certificate with the host\'s decoder, unpadded (Go) and padded', () => {
     const cert = generateCertificate();
     const raw = encodeHandshakeCert(cert.certDer);
     assert.ok(!raw.includes('='));
-    assert.deepEqual(parseHandshakeLine(`1|1|unix|/x|grpc|${raw}`, host).serverCert, cert.certDer);
+    assert.deepEqual(parseHandshakeLine(`1|1|unix|/x|grpc|${raw}`, tlsHost).serverCert, cert.certDer);
     const padded = cert.certDer.toString('base64');
-    assert.deepEqual(parseHandshakeLine(`1|1|unix|/x|grpc|${padded}`, host).serverCert, cert.certDer);
+    assert.deepEqual(parseHandshakeLine(`1|1|unix|/x|grpc|${padded}`, tlsHost).serverCert, cert.certDer);
   });
-  it('rejects a certificate field that is not base64 DER', () => {
-    const e = parseError(`1|1|unix|/x|grpc|${'!'.repeat(60)}`);
+  it('rejects a certificate field that is not base64 DER, with the line', () => {
+    const e = parseError(`1|1|unix|/x|grpc|${'!'.repeat(60)}`, tlsHost);
     assert.equal(e.code, 'ERR_LOOPP_SERVER_CERT');
     assert.match(e.message, /^error parsing server cert: /);
-    const notDer = parseError(`1|1|unix|/x|grpc|${Buffer.alloc(60, 7).toString('base64')}`);
+    assert.equal(e.line, `1|1|unix|/x|grpc|${'!'.repeat(60)}`);
+    const notDer = parseError(`1|1|unix|/x|grpc|${Buffer.alloc(60, 7).toString('base64')}`, tlsHost);
     assert.equal(notDer.code, 'ERR_LOOPP_SERVER_CERT');
+  });
+  it('checks field 6 before field 7, as a Go host does', () => {
+    const e = parseError(`1|1|unix|/x|grpc|${'!'.repeat(60)}`, { ...tlsHost, muxRequested: true });
+    assert.equal(e.code, 'ERR_LOOPP_SERVER_CERT');
+  });
+  it('names the unix socket a line announces, whatever else is wrong with it', () => {
+    assert.equal(announcedSocketPath('1|9|unix|/tmp/plugin7|netrpc'), '/tmp/plugin7');
+    assert.equal(announcedSocketPath(' 2|1|unix|/tmp/plugin8|grpc|\n'), '/tmp/plugin8');
+    assert.equal(announcedSocketPath('1|1|tcp|127.0.0.1:5|grpc|'), undefined);
+    assert.equal(announcedSocketPath('1|1|unix||grpc|'), undefined);
+    assert.equal(announcedSocketPath('hello world'), undefined);
   });
   it('handles field 7 only when mux was requested', () => {
     assert.equal(parseHandshakeLine('1|1|unix|/x|grpc||true', host).muxSupported, true);

@@ -6,7 +6,6 @@ import {
   createHclogLogger,
   createStderrParser,
   formatHclogLine,
-  formatHclogTimestamp,
   isHclogTimestamp,
   isPanicLine,
   levelAtLeast,
@@ -15,6 +14,7 @@ import {
   type ParsedLogLine,
 } from '../../src/wire/hclog';
 import { isLooppError } from '../../src/core/errors';
+import { formatGoTimestamp } from '../../src/core/go/time';
 
 // 2024-03-05T07:08:09.123Z
 const T = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 123));
@@ -68,16 +68,16 @@ describe('formatHclogLine', () => {
       formatHclogLine({ level: 'info', message: 'x', time: T }, { utcOffsetMinutes: 330 }),
       /"@timestamp":"2024-03-05T12:38:09\.123000\+05:30"/,
     );
-    assert.equal(formatHclogTimestamp(T, -210), '2024-03-05T03:38:09.123000-03:30');
-    assert.equal(formatHclogTimestamp(T, -480), '2024-03-04T23:08:09.123000-08:00');
-    assert.equal(formatHclogTimestamp(new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 7)), 0), '2024-01-01T00:00:00.007000Z');
-    assert.equal(formatHclogTimestamp(new Date('0005-01-01T00:00:00Z'), 0).slice(0, 10), '0005-01-01');
+    assert.equal(formatGoTimestamp(T, -210), '2024-03-05T03:38:09.123000-03:30');
+    assert.equal(formatGoTimestamp(T, -480), '2024-03-04T23:08:09.123000-08:00');
+    assert.equal(formatGoTimestamp(new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 7)), 0), '2024-01-01T00:00:00.007000Z');
+    assert.equal(formatGoTimestamp(new Date('0005-01-01T00:00:00Z'), 0).slice(0, 10), '0005-01-01');
   });
 
   it('uses the process time zone by default (TZ=UTC and TZ=Asia/Kolkata child processes)', () => {
     const script =
-      `const { formatHclogTimestamp } = require(${JSON.stringify(require.resolve('../../src/hclog'))});` +
-      `process.stdout.write(formatHclogTimestamp(new Date(${T.getTime()})));`;
+      `const { formatGoTimestamp: formatHclogTimestamp } = require(${JSON.stringify(require.resolve('../../src/core/go/time'))});` +
+      `process.stdout.write(formatGoTimestamp(new Date(${T.getTime()})));`;
     const run = (tz: string) =>
       execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: tz }, encoding: 'utf8' });
     assert.equal(run('UTC'), '2024-03-05T07:08:09.123000Z');
@@ -87,9 +87,9 @@ describe('formatHclogLine', () => {
 
   it('produces timestamps the parser accepts', () => {
     for (const offset of [0, 330, -210, 840, -720]) {
-      assert.ok(isHclogTimestamp(formatHclogTimestamp(new Date(), offset)), String(offset));
+      assert.ok(isHclogTimestamp(formatGoTimestamp(new Date(), offset)), String(offset));
     }
-    assert.ok(isHclogTimestamp(formatHclogTimestamp(new Date())));
+    assert.ok(isHclogTimestamp(formatGoTimestamp(new Date())));
   });
 
   it('keeps the line on one line and escapes like Go', () => {
@@ -275,6 +275,7 @@ describe('createStderrParser', () => {
       assert.deepEqual(parse(line.slice(0, -1)), {
         kind: 'json',
         level,
+        rawLevel: level,
         message: 'round\ntrip',
         fields: { '@module': 'plugin.x', foo: 'bar', n: 12, nested: { a: [true] } },
         timestamp: '2024-03-05T12:38:09.123000+05:30',
@@ -287,6 +288,7 @@ describe('createStderrParser', () => {
     assert.deepEqual(parse('{"@level":"INFO ","foo":"bar"}'), {
       kind: 'json',
       level: 'info',
+      rawLevel: 'INFO ',
       message: '',
       fields: { foo: 'bar' },
       timestamp: undefined,
@@ -295,15 +297,18 @@ describe('createStderrParser', () => {
   });
 
   it('go-plugin stderr-json: an array, a number and an object without level are text at debug', () => {
-    for (const raw of ['["HELLO"]', '12345', '{"a":1}', '"a string"', 'true', 'null', '{}']) {
+    for (const raw of ['["HELLO"]', '12345', '"a string"', 'true', 'null']) {
       assert.deepEqual(parse(raw), { kind: 'text', level: 'debug', raw }, raw);
     }
+    // Objects without a level are logged verbatim too, and keep what they decode to.
+    assert.deepEqual(parse('{"a":1}'), { kind: 'text', level: 'debug', raw: '{"a":1}', unleveled: { rawLevel: '', message: '', fields: { a: 1 } } });
+    assert.deepEqual(parse('{}'), { kind: 'text', level: 'debug', raw: '{}', unleveled: { rawLevel: '', message: '', fields: {} } });
   });
 
   it('logs JSON with an unknown level verbatim at debug', () => {
     for (const level of ['warning', 'fatal', 'off', 'all', '']) {
       const raw = `{"@level":"${level}","@message":"m","@timestamp":"2024-03-05T07:08:09.123000Z"}`;
-      assert.deepEqual(parse(raw), { kind: 'text', level: 'debug', raw }, level);
+      assert.deepEqual(parse(raw), { kind: 'text', level: 'debug', raw, unleveled: { rawLevel: level, message: 'm', fields: {} } }, level);
     }
   });
 

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 
 import createDebug from 'debug';
 
-import { ConfigError, PluginError } from '../../src/core/errors';
+import { ConfigError, LoopError } from '../../src/core/errors';
 import { RegistrarConfig, newCmdFactory } from '../../src/loop/host/cmd-factory';
 import { asCmdEnv, newEnvConfig, parseEnvConfig } from '../../src/loop/wire/env-config';
 import { Second } from '../../src/core/go/duration';
@@ -46,7 +46,7 @@ async function portManagerContract(reg: LoopRegistry): Promise<void> {
   assert.ok(pFoo.envCfg.prometheusPort > 0);
   await assert.rejects(reg.register('foo'), (e: unknown) => {
     assert.ok(isErrExists(e));
-    assert.ok(e instanceof ConfigError);
+    assert.ok(e instanceof LoopError);
     assert.equal(e.message, 'plugin already registered');
     assert.equal(e.code, 'ERR_LOOPP_LOOP_EXISTS');
     return true;
@@ -141,7 +141,7 @@ describe('port allocators', () => {
     try {
       await a.take();
       await assert.rejects(a.take(), (e: unknown) => {
-        assert.ok(e instanceof PluginError);
+        assert.ok(e instanceof LoopError);
         assert.equal(e.code, 'ERR_LOOPP_FREE_PORT');
         assert.equal(e.message, 'freeport: impossible to satisfy request; there are no actual free ports in the block anymore');
         return true;
@@ -167,7 +167,7 @@ describe('port allocators', () => {
 
   it('free: holds no timer or handle that keeps the process alive', async () => {
     // A child takes a port and returns; it must exit on its own (the lock listener is unref'd).
-    const mod = path.resolve(__dirname, '..', '..', 'src', 'loop', 'ports.js');
+    const mod = path.resolve(__dirname, '..', '..', 'src', 'loop', 'host', 'ports.js');
     const script = `require(${JSON.stringify(mod)}).createFreePortAllocator().take().then((p) => console.log(p))`;
     const started = Date.now();
     const out = await new Promise<string>((resolve, reject) => {
@@ -211,7 +211,7 @@ describe('LoopRegistry', () => {
       assert.equal(reg.get('zeta')?.envCfg.appId, 'node-1');
       assert.equal(reg.get('nope'), undefined);
       // block of 3 = lock + 2 ports: full now
-      await assert.rejects(reg.register('third'), (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_FREE_PORT' && e.message.startsWith('failed to get free port: freeport: '));
+      await assert.rejects(reg.register('third'), (e: unknown) => e instanceof LoopError && e.code === 'ERR_LOOPP_FREE_PORT' && e.message.startsWith('failed to get free port: freeport: '));
       assert.equal(reg.unregister('nope'), undefined);
       assert.equal(reg.unregister('Alpha'), a.envCfg.prometheusPort);
       assert.equal(reg.get('Alpha'), undefined);
@@ -256,7 +256,7 @@ describe('LoopRegistry', () => {
   });
 
   it('isErrExists sees through wrapping causes only', () => {
-    const inner = new ConfigError('ERR_LOOPP_LOOP_EXISTS', ERR_EXISTS_MESSAGE);
+    const inner = new LoopError('ERR_LOOPP_LOOP_EXISTS', ERR_EXISTS_MESSAGE);
     assert.ok(isErrExists(inner));
     assert.ok(isErrExists(new Error('outer', { cause: inner })));
     assert.equal(isErrExists(new Error(ERR_EXISTS_MESSAGE)), false);
@@ -303,11 +303,11 @@ describe('newCmdFactory', () => {
     const reg = new LoopRegistry({ mode: 'v2.4' });
     await newCmdFactory((id) => reg.register(id), { id: 'Median', cmd: 'chainlink-median' });
     await assert.rejects(newCmdFactory((id) => reg.register(id), { id: 'Median', cmd: 'chainlink-median' }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof LoopError);
       assert.equal(e.message, 'failed to register Median LOOP plugin: plugin already registered');
       assert.equal(e.code, 'ERR_LOOPP_LOOP_EXISTS');
       assert.ok(isErrExists(e));
-      assert.ok(e.cause instanceof ConfigError);
+      assert.ok(e.cause instanceof LoopError);
       return true;
     });
   });
@@ -338,7 +338,7 @@ describe('RegistrarConfig', () => {
     assert.equal(r1.grpcOpts, grpcOpts);
     assert.equal(r1.cmdFactory().env.CL_PROMETHEUS_PORT, '3000');
     assert.equal(r1.cmdFactory().env.K, 'v');
-    await assert.rejects(rc.registerLOOP({ id: 'Aptos', cmd: 'chainlink-aptos' }), /^ConfigError: failed to register Aptos LOOP plugin: plugin already registered$/);
+    await assert.rejects(rc.registerLOOP({ id: 'Aptos', cmd: 'chainlink-aptos' }), /^LoopError: failed to register Aptos LOOP plugin: plugin already registered$/);
     rc.unregisterLOOP('Aptos');
     assert.equal(reg.get('Aptos'), undefined);
     const r2 = await rc.registerLOOP({ id: 'Aptos', cmd: 'chainlink-aptos' });

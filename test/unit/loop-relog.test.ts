@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PluginLogEntry } from '../../src/host/stderr';
+import { logEntryOf, type PluginLogEntry } from '../../src/host/stderr';
 import { createStderrParser } from '../../src/wire/hclog';
 import { LOOP_KINDS } from '../../src/loop/wire/handshakes';
 import { classifyLoopLog, createLoopRelogger } from '../../src/loop/host/relog';
@@ -8,12 +8,7 @@ import { classifyLoopLog, createLoopRelogger } from '../../src/loop/host/relog';
 /** Runs lines through the host's stderr parser, as startPlugin's onLog would deliver them. */
 function entries(lines: string[]): PluginLogEntry[] {
   const parser = createStderrParser();
-  return lines.map((raw) => {
-    const p = parser.parseLine(raw);
-    return p.kind === 'json'
-      ? { level: p.level, message: p.message, fields: p.fields, raw, json: true }
-      : { level: p.level, message: p.raw, fields: {}, raw, json: false };
-  });
+  return lines.map((raw) => logEntryOf(parser.parseLine(raw)));
 }
 
 const ts = '2026-11-28T07:37:56.110107Z';

@@ -9,7 +9,7 @@ import { createHealthChecker } from '../../src/loop/plugin/checker';
 import { parseV24EnvConfig } from '../../src/loop/wire/env-config';
 import { createLoopPluginLogger, formatLoopLogLine } from '../../src/loop/plugin/logger';
 import { PromServer, createPromServer } from '../../src/loop/plugin/prom-server';
-import { newStartedServer, startServer } from '../../src/loop/plugin/start-server';
+import { startServer } from '../../src/loop/plugin/start-server';
 
 /** The two uint32 variables the newest EnvConfig parser requires (a newest host always sends them). */
 const MERCURY = { CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE: '0', CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY: '0' };
@@ -91,7 +91,7 @@ describe('PromServer', () => {
     assert.equal(s.name, 'prom-server');
     await s.close();
     await s.close();
-    await assert.rejects(s.start(), (err: unknown) => isLooppError(err) && err.code === 'ERR_LOOPP_CLOSED');
+    await assert.rejects(s.start(), (err: unknown) => isLooppError(err) && err.code === 'ERR_LOOPP_LOOP_CLOSED');
     assert.equal(s.port(), -1);
 
     const t = new PromServer({ port: 0 });
@@ -146,7 +146,7 @@ describe('PromServer', () => {
       const s = new PromServer({ port: portOf(holder), logger });
       await assert.rejects(s.start(), (err: unknown) => {
         assert.ok(isLooppError(err));
-        assert.equal(err.code, 'ERR_LOOPP_LISTEN');
+        assert.equal(err.code, 'ERR_LOOPP_LOOP_LISTEN');
         assert.equal(err.message, `listen tcp :${portOf(holder)}: bind: address already in use`);
         return true;
       });
@@ -170,7 +170,7 @@ describe('PromServer', () => {
   it('rejects an invalid port', async () => {
     for (const port of [-1, 65536, 1.5, NaN]) {
       const s = new PromServer({ port });
-      await assert.rejects(s.start(), (err: unknown) => isLooppError(err) && err.code === 'ERR_LOOPP_LISTEN' && /invalid port/.test(err.message));
+      await assert.rejects(s.start(), (err: unknown) => isLooppError(err) && err.code === 'ERR_LOOPP_LOOP_LISTEN' && /invalid port/.test(err.message));
       assert.equal(s.port(), -1);
     }
   });
@@ -602,7 +602,7 @@ describe('LOOP plugin logger', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-describe('startServer / newStartedServer', () => {
+describe('startServer', () => {
   const log = () => ({ ...capture(), now: () => T, utcOffsetMinutes: 0 });
 
   it('a bad CL_PROMETHEUS_PORT logs Go\'s fatal line and exits 1', async () => {
@@ -633,23 +633,23 @@ describe('startServer / newStartedServer', () => {
     );
   });
 
-  it('newStartedServer rejects with the newest prefixes and never exits', async () => {
+  it('with exitOnFailure: false, rejects with the newest prefixes and never exits', async () => {
     const l = log();
     const ex = fakeExit();
     // The newest parser needs the mercury uint32 variables (chainlink-common's own behaviour).
-    await assert.rejects(newStartedServer('P', { env: { CL_PROMETHEUS_PORT: '0' }, exit: ex.exit, log: { write: l.write } }), {
+    await assert.rejects(startServer('P', { exitOnFailure: false, env: { CL_PROMETHEUS_PORT: '0' }, exit: ex.exit, log: { write: l.write } }), {
       code: 'ERR_LOOPP_ENV',
       message: 'error getting environment configuration: strconv.ParseUint: parsing "": invalid syntax',
     });
-    await assert.rejects(newStartedServer('P', { env: env('x'), exit: ex.exit, log: { write: l.write } }), {
+    await assert.rejects(startServer('P', { exitOnFailure: false, env: env('x'), exit: ex.exit, log: { write: l.write } }), {
       code: 'ERR_LOOPP_ENV',
       message: /^error getting environment configuration: failed to parse CL_PROMETHEUS_PORT = "x"/,
     });
     const holder = await takenPort();
     try {
       const port = portOf(holder);
-      await assert.rejects(newStartedServer('P', { env: env(String(port)), exit: ex.exit, log: { write: l.write } }), {
-        code: 'ERR_LOOPP_LISTEN',
+      await assert.rejects(startServer('P', { exitOnFailure: false, env: env(String(port)), exit: ex.exit, log: { write: l.write } }), {
+        code: 'ERR_LOOPP_LOOP_LISTEN',
         message: `error starting prometheus server: listen tcp :${port}: bind: address already in use`,
       });
     } finally {
@@ -669,7 +669,7 @@ describe('startServer / newStartedServer', () => {
     try {
       const port = portOf(holder);
       await assert.rejects(startServer('PluginTest', { env: env(String(port)), exit: ex.exit, log: { write: l.write } }), {
-        code: 'ERR_LOOPP_LISTEN',
+        code: 'ERR_LOOPP_LOOP_LISTEN',
       });
       assert.deepEqual(ex.codes, [1]);
       const fatal = l.records().filter((r) => r['@level'] === 'fatal');
@@ -724,7 +724,7 @@ describe('startServer / newStartedServer', () => {
   });
 
   it('honours CL_GRPC_SERVER_MAX_RECV_MSG_SIZE in grpcServerOptions; a v2.4 environment works with parseV24EnvConfig', async () => {
-    const a = await newStartedServer('A', { env: env('0', { CL_GRPC_SERVER_MAX_RECV_MSG_SIZE: '8388608' }), log: { write: () => {} } });
+    const a = await startServer('A', { exitOnFailure: false, env: env('0', { CL_GRPC_SERVER_MAX_RECV_MSG_SIZE: '8388608' }), log: { write: () => {} } });
     await a.stop();
     assert.deepEqual(a.grpcServerOptions, { 'grpc.max_receive_message_length': 8388608 });
     const b = await startServer('B', { env: { CL_PROMETHEUS_PORT: '0' }, parseEnv: parseV24EnvConfig, log: { write: () => {} } });
@@ -737,8 +737,8 @@ describe('startServer / newStartedServer', () => {
   });
 
   it('each server has its own registry (two in one process)', async () => {
-    const a = await newStartedServer('A', { env: env('0'), log: { write: () => {} } });
-    const b = await newStartedServer('B', { env: env('0'), log: { write: () => {} } });
+    const a = await startServer('A', { exitOnFailure: false, env: env('0'), log: { write: () => {} } });
+    const b = await startServer('B', { exitOnFailure: false, env: env('0'), log: { write: () => {} } });
     try {
       assert.notEqual(a.registry, b.registry);
       a.register({ name: () => 'only-a', ready: () => {}, healthReport: () => ({ 'only-a': null }) });

@@ -26,7 +26,7 @@ import {
   x509Time,
   type DerNode,
 } from '../../src/net/mtls/der';
-import { HandshakeError, LooppError, PluginError } from '../../src/core/errors';
+import { ConfigError, HandshakeError, LooppError } from '../../src/core/errors';
 import { HealthCheckResponse_ServingStatus, HealthClient, HealthService, type HealthServer } from '../../src/gen';
 
 const HOURS_262980_MS = 262_980 * 3_600_000;
@@ -275,7 +275,7 @@ describe('pemToDer', () => {
     assert.equal(pemToDer(bundle.certPem.trimEnd()).equals(bundle.certDer), true);
   });
 
-  test('rejects other input with PluginError ERR_LOOPP_TLS', () => {
+  test('rejects other input with ConfigError ERR_LOOPP_CONFIG', () => {
     const other = generateCertificate();
     const bad = [
       '',
@@ -289,7 +289,7 @@ describe('pemToDer', () => {
     for (const input of bad) {
       assert.throws(
         () => pemToDer(input),
-        (err: unknown) => err instanceof PluginError && err.code === 'ERR_LOOPP_TLS',
+        (err: unknown) => err instanceof ConfigError && err.code === 'ERR_LOOPP_CONFIG' && err.message.startsWith('invalid certificate PEM: '),
         JSON.stringify(input.slice(0, 40)),
       );
     }
@@ -439,9 +439,9 @@ describe('grpc-js mutual TLS', () => {
     }
   });
 
-  test('bad peer PEM is a PluginError ERR_LOOPP_TLS', () => {
-    assert.throws(() => serverCredentials(A, 'nope'), (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_TLS');
-    assert.throws(() => channelCredentials(A, A.keyPem), (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_TLS');
+  test('bad peer PEM is a ConfigError ERR_LOOPP_CONFIG', () => {
+    assert.throws(() => serverCredentials(A, 'nope'), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_CONFIG' && e.message.startsWith('invalid certificate PEM: '));
+    assert.throws(() => channelCredentials(A, A.keyPem), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_CONFIG' && e.message.startsWith('invalid certificate PEM: '));
   });
 });
 

@@ -11,7 +11,7 @@
  * the newest chainlink does (`SkipHostEnv`, chainlink-common #924). This also fixes v2.4.0's quirk
  * where the node's own environment overrode the registry's CL_PROMETHEUS_PORT.
  */
-import { ConfigError, LooppError, messageOf } from '../../core/errors';
+import { ConfigError, LoopError, LooppError, messageOf } from '../../core/errors';
 import { goQuote } from '../../core/go/strconv';
 import { asCmdEnv, v24CmdEnv } from '../wire/env-config';
 import type { LoopMode, LoopRegistry, RegisteredLoop } from './registry';
@@ -73,12 +73,10 @@ export async function newCmdFactory(register: RegisterFn, config: CmdConfig): Pr
   try {
     loop = await register(config.id);
   } catch (err) {
-    const code = err instanceof LooppError ? err.code : 'ERR_LOOPP_CONFIG';
-    throw new ConfigError(code, `failed to register ${config.id} LOOP plugin: ${messageOf(err)}`, {
-      input: config.id,
-      cause: err,
-      hint: err instanceof LooppError ? err.hint : undefined,
-    });
+    const message = `failed to register ${config.id} LOOP plugin: ${messageOf(err)}`;
+    const options = { input: config.id, cause: err, hint: err instanceof LooppError ? err.hint : undefined };
+    // The registry's own failures keep their code (isErrExists still sees the duplicate).
+    throw err instanceof LoopError ? new LoopError(err.code, message, options) : new ConfigError('ERR_LOOPP_CONFIG', message, options);
   }
   const envCfg = loop.envCfg;
   return () => {

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../wire/metrics-registry';
 import { createLog } from '../../core/debug';
 import { ConfigError, messageOf } from '../../core/errors';
 
@@ -29,7 +29,7 @@ export interface MetricsServerOptions {
   /** Host used to reach the plugins' metrics (CL_LOOPP_HOSTNAME; default localhost). */
   looppHostname?: string;
   /** The node's own metrics, served at /metrics. */
-  nodeRegistry?: Registry;
+  nodeRegistry?: MetricsRegistry;
   /** Proxy timeout (default 1000 ms, "much less than the prometheus poll interval"). */
   proxyTimeoutMs?: number;
 }

@@ -11,9 +11,9 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { GrpcBroker } from '../../shared/broker';
 import { Timestamp, ContractReaderService, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, ErrorLogService, LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, MedianContractService, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, type SaveErrorRequest, DataSourceService, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, ContractConfigTrackerService, ContractTransmitterService, type LatestConfigRequest, OffchainConfigDigesterService, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, ReportingPluginFactoryClient, type ReportingPluginConfig, type ReportingPluginInfo, ReportingPluginService } from '../../gen';
-import { grpcPlugin, type GrpcPlugin, type PluginClientContext } from '../../shared/plugin-set';
+import { LoopError, messageOf } from '../../core/errors';
+import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
 import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { LoopHostedService } from './service';
 import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
@@ -221,7 +221,7 @@ function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
   const d = p.offchainConfigDigester;
   server.addService(OffchainConfigDigesterService, {
     configDigest: unary(async (r: ConfigDigestRequest) => {
-      if (r.contractConfig === undefined) throw new Error('missing contractConfig');
+      if (r.contractConfig === undefined) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'missing contractConfig', { input: r });
       return { configDigest: await d.configDigest(r.contractConfig) };
     }),
     configDigestPrefix: unary(async () => ({ configDigestPrefix: await d.configDigestPrefix() })),
@@ -279,7 +279,7 @@ function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
   if (cr !== undefined) {
     server.addService(ContractReaderService, {
       getLatestValue: unary(async (r: GetLatestValueRequest): Promise<GetLatestValueReply> => {
-        if (r.asValueType) throw new Error('values encoding (as_value_type) is not supported');
+        if (r.asValueType) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'values encoding (as_value_type) is not supported', { input: r });
         const version = r.params?.version ?? 0;
         const ret = await cr.getLatestValue(r.readIdentifier, r.confidence, decodeVersioned(r.params));
         return { retVal: encodeVersioned(ret, version) };
@@ -324,7 +324,7 @@ export class PluginMedianHost {
       reply = await call<NewMedianFactoryReply>(this.#client, 'newMedianFactory', req, o.signal);
     } catch (err) {
       await deps.release();
-      throw new Error(`failed to create median factory: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new LoopError('ERR_LOOPP_LOOP_CALL', `failed to create median factory: ${messageOf(err)}`, { cause: err, input: 'PluginMedian.NewMedianFactory' });
     }
     const broker = this.#broker;
     let channel: grpc.Channel;

@@ -17,10 +17,10 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
-import { PluginError, messageOf } from '../../core/errors';
+import { LoopError, messageOf } from '../../core/errors';
 
 export interface PortAllocator {
-  /** The next port. Rejects (PluginError, code ERR_LOOPP_FREE_PORT) when none can be had. */
+  /** The next port. Rejects (LoopError, code ERR_LOOPP_FREE_PORT) when none can be had. */
   take(): Promise<number>;
   /** Give a port back (it may be handed out again once it is free). */
   release(port: number): void;
@@ -57,8 +57,8 @@ export interface FreePortAllocator extends PortAllocator {
   close(): Promise<void>;
 }
 
-function freePortError(message: string, cause?: unknown): PluginError {
-  return new PluginError('ERR_LOOPP_FREE_PORT', message, {
+function freePortError(message: string, cause?: unknown): LoopError {
+  return new LoopError('ERR_LOOPP_FREE_PORT', message, {
     cause,
     hint: 'free some ports at or above 10000 (below the ephemeral range), or pass a different allocator to LoopRegistry',
   });
@@ -188,7 +188,7 @@ export function createFreePortAllocator(options: FreePortAllocatorOptions = {}):
         try {
           return await takeLocked();
         } catch (err) {
-          if (err instanceof PluginError) throw err;
+          if (err instanceof LoopError) throw err;
           throw freePortError(`freeport: ${messageOf(err)}`, err);
         }
       }),

@@ -17,7 +17,7 @@
  * `register` is not idempotent (a repeat is an error), exactly like Go.
  */
 import { createLog, type Log } from '../../core/debug';
-import { ConfigError, PluginError, messageOf } from '../../core/errors';
+import { ConfigError, LoopError, messageOf } from '../../core/errors';
 import { goQuote } from '../../core/go/strconv';
 import { newEnvConfig, type EnvConfig } from '../wire/env-config';
 import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from './ports';
@@ -38,7 +38,7 @@ export const ERR_EXISTS_MESSAGE = 'plugin already registered';
  */
 export function isErrExists(err: unknown): boolean {
   for (let e = err, depth = 0; e !== undefined && e !== null && depth < 16; depth++) {
-    if (e instanceof ConfigError && e.code === 'ERR_LOOPP_LOOP_EXISTS') return true;
+    if (e instanceof LoopError && e.code === 'ERR_LOOPP_LOOP_EXISTS') return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
@@ -84,14 +84,14 @@ export class LoopRegistry {
   }
 
   /**
-   * Registers `id` with a new port. Rejects with a ConfigError (code ERR_LOOPP_LOOP_EXISTS, message
-   * `plugin already registered`) for a duplicate, or a PluginError (ERR_LOOPP_FREE_PORT,
+   * Registers `id` with a new port. Rejects with a LoopError (code ERR_LOOPP_LOOP_EXISTS, message
+   * `plugin already registered`) for a duplicate, or a LoopError (ERR_LOOPP_FREE_PORT,
    * `failed to get free port: ...`) when the allocator has nothing left.
    */
   register(id: string): Promise<RegisteredLoop> {
     return this.serialized(async () => {
       if (this.registry.has(id)) {
-        throw new ConfigError('ERR_LOOPP_LOOP_EXISTS', ERR_EXISTS_MESSAGE, {
+        throw new LoopError('ERR_LOOPP_LOOP_EXISTS', ERR_EXISTS_MESSAGE, {
           input: id,
           hint: 'each LOOP id (normally its logger name) can be registered once; unregister it first, or reuse the existing registration',
         });
@@ -100,14 +100,14 @@ export class LoopRegistry {
       try {
         port = await this.ports.take();
       } catch (err) {
-        throw new PluginError('ERR_LOOPP_FREE_PORT', `failed to get free port: ${messageOf(err)}`, {
+        throw new LoopError('ERR_LOOPP_FREE_PORT', `failed to get free port: ${messageOf(err)}`, {
           input: id,
           cause: err,
-          hint: err instanceof PluginError ? err.hint : undefined,
+          hint: err instanceof LoopError ? err.hint : undefined,
         });
       }
       if (!Number.isInteger(port) || port <= 0) {
-        throw new PluginError('ERR_LOOPP_FREE_PORT', 'failed to get free port: no ports returned', { input: id });
+        throw new LoopError('ERR_LOOPP_FREE_PORT', 'failed to get free port: no ports returned', { input: id });
       }
       const loop: RegisteredLoop = { name: id, envCfg: newEnvConfig({ ...this.envDefaults, prometheusPort: port }) };
       this.registry.set(id, loop);

@@ -5,18 +5,12 @@
  * are those of chainlink-common v1.3.1 (proto/loop/).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { GrpcBroker } from '../../shared/broker';
 import { CapabilitiesRegistryService, type DecryptRequest, KeystoreService, type SignRequest, type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerReply, type NewRelayerRequest, PluginRelayerClient, RelayerClient } from '../../gen';
-import { grpcPlugin, type GrpcPlugin, type PluginClientContext } from '../../shared/plugin-set';
+import { LoopError, messageOf } from '../../core/errors';
+import type { GrpcBroker, PluginClientContext } from '../../index';
 import { callUnary, handleUnary, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { LoopHostedService } from './service';
-
-/** A host keystore: accounts plus signing (nil data = existence check) and decryption. */
-export interface Keystore {
-  accounts(): Promise<string[]> | string[];
-  sign(account: string, data: Buffer): Promise<Buffer> | Buffer;
-  decrypt?(account: string, data: Buffer): Promise<Buffer> | Buffer;
-}
+import type { Keystore } from '../wire/keystore';
 
 export interface NewRelayerOptions {
   /** Relayer config, TOML. */
@@ -73,7 +67,7 @@ export class PluginRelayerHost {
       reply = await callUnary<NewRelayerReply>(this.#client, 'newRelayer', req, o.signal);
     } catch (err) {
       await deps.release();
-      throw new Error(`failed to create Relayer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new LoopError('ERR_LOOPP_LOOP_CALL', `failed to create Relayer: ${messageOf(err)}`, { cause: err, input: 'PluginRelayer.NewRelayer' });
     }
     let channel: grpc.Channel;
     try {
@@ -110,9 +104,4 @@ export class PluginRelayerHost {
       },
     };
   }
-}
-
-/** The host-side plugin definition of a relayer LOOP (dispense name `relayer`). */
-export function relayerLoopPlugin(): GrpcPlugin<PluginRelayerHost> {
-  return grpcPlugin({ client: (ctx) => new PluginRelayerHost(ctx) });
 }

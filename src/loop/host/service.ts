@@ -4,13 +4,11 @@
  * failed ping or an exit. Until the plugin's service exists, ready() and healthReport() say
  * `plugin unavailable`. Every relaunch builds the service anew (no state bound to a dead process).
  */
-import { startPlugin } from '../../host/start';
-import type { PluginClient } from '../../host/plugin-client';
 import { createLog, type Log } from '../../core/debug';
-import { PluginError, messageOf } from '../../core/errors';
-import type { GrpcPlugin, PluginSet } from '../../shared/plugin-set';
+import { LoopError, messageOf } from '../../core/errors';
+import { startPlugin, type GrpcPlugin, type Logger, type PluginClient, type PluginSet } from '../../index';
 import type { LoopKind } from '../wire/handshakes';
-import { createLoopRelogger, type LoopLogger, type LoopLogRecord } from './relog';
+import { createLoopRelogger, type LoopLogRecord } from './relog';
 
 /** What a command factory yields per launch. */
 export interface LoopLaunchSpec {
@@ -31,6 +29,13 @@ export interface LoopHostedService {
 
 export const PLUGIN_UNAVAILABLE = 'plugin unavailable';
 
+function unavailable(lastError: Error | undefined): LoopError {
+  return new LoopError('ERR_LOOPP_LOOP_UNAVAILABLE', PLUGIN_UNAVAILABLE, {
+    cause: lastError,
+    hint: 'The LOOP is not running (not launched yet, or relaunching after a crash); the cause says why, when known.',
+  });
+}
+
 export interface LoopServiceOptions<C, S extends LoopHostedService> {
   /** Name in health reports and logs (e.g. `RelayerService`). */
   name: string;
@@ -43,7 +48,7 @@ export interface LoopServiceOptions<C, S extends LoopHostedService> {
   pingIntervalMs?: number;
   startTimeoutMs?: number;
   /** Receives the plugin's log lines re-logged at their level (panics and fatals at critical). */
-  logger?: LoopLogger;
+  logger?: Logger;
   onLog?: (record: LoopLogRecord) => void;
   /** Called after every successful launch, with the launch duration. */
   onLaunched?: (info: { launch: number; ms: number; pid: number }) => void;
@@ -198,7 +203,7 @@ export class LoopService<C, S extends LoopHostedService> implements AsyncDisposa
           resolve(this.#service);
         } else if (this.#closed) {
           done();
-          reject(new PluginError('ERR_LOOPP_CLOSED', `${this.name} is closed`));
+          reject(new LoopError('ERR_LOOPP_LOOP_CLOSED', `${this.name} is closed`, { hint: 'Create a new LoopService.' }));
         }
       };
       const onAbort = () => {
@@ -212,14 +217,14 @@ export class LoopService<C, S extends LoopHostedService> implements AsyncDisposa
 
   /** Throws `plugin unavailable` until the plugin's service exists. */
   async ready(): Promise<void> {
-    if (this.#service === undefined) throw new PluginError('ERR_LOOPP_CLOSED', PLUGIN_UNAVAILABLE, { cause: this.#lastError });
+    if (this.#service === undefined) throw unavailable(this.#lastError);
     await this.#service.ready?.();
   }
 
   /** `{ [name]: null }` merged with the service's report, or `{ [name]: plugin unavailable }`. */
   async healthReport(): Promise<Record<string, Error | null>> {
     const s = this.#service;
-    if (s === undefined) return { [this.name]: new PluginError('ERR_LOOPP_CLOSED', PLUGIN_UNAVAILABLE, { cause: this.#lastError }) };
+    if (s === undefined) return { [this.name]: unavailable(this.#lastError) };
     return { [this.name]: null, ...((await s.healthReport?.()) ?? {}) };
   }
 

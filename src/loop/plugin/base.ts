@@ -9,7 +9,7 @@
  *   reverse order and the error is rethrown (the newest `loop.Plugin.Start`).
  * - `close()` closes all sub-services concurrently and reports every failure.
  */
-import { LooppError, messageOf } from '../../core/errors';
+import { LoopError, LooppErrorBase, messageOf } from '../../core/errors';
 
 /** What the health checker polls. */
 export interface HealthReporter {
@@ -34,7 +34,7 @@ export interface Service {
  * Several errors at once (multierr): `errors` in order, the message is their messages joined by `; `.
  * Code `ERR_LOOPP_SERVICE`.
  */
-export class ServiceError extends LooppError {
+export class ServiceError extends LooppErrorBase<'ERR_LOOPP_SERVICE'> {
   readonly errors: readonly unknown[];
   constructor(errors: readonly unknown[], options: { hint?: string } = {}) {
     super('ERR_LOOPP_SERVICE', errors.map(messageOf).join('; '), { ...options, cause: errors[0] });
@@ -123,7 +123,7 @@ export class Base implements Service {
    * `ERR_LOOPP_STATE`.
    */
   async start(): Promise<void> {
-    if (this.#started) throw new LooppError('ERR_LOOPP_STATE', `${this.#name} has already been started once`);
+    if (this.#started) throw new LoopError('ERR_LOOPP_STATE', `${this.#name} has already been started once`);
     this.#started = true;
     await startAll([...this.#services]);
   }

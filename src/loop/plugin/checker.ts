@@ -16,13 +16,14 @@
  * settle within `checkTimeoutMs` counts as an error instead of blocking the checker; `start()` resolves
  * after the first update; `close()` is idempotent and safe without `start()`.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConfigError, LooppError, messageOf } from '../../core/errors';
+import type { MetricsRegistry } from '../wire/metrics-registry';
+import { promClient, type PromClient } from './prom-client';
+import { ConfigError, LoopError, messageOf } from '../../core/errors';
 import { setOwn, toHealthValue, type HealthReporter } from './base';
 
 export interface HealthCheckerOptions {
   /** Where the metrics are registered (an existing metric of the same name and kind is reused). */
-  registry: Registry;
+  registry: MetricsRegistry;
   /** Update interval; default 15000 (Go's 15 s). */
   intervalMs?: number;
   /** `version` label; default `unset`. */
@@ -81,7 +82,8 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
       input: checkTimeoutMs,
     });
   }
-  const registry = options.registry;
+  const registry = options.registry as PromClient.Registry;
+  const { Counter, Gauge } = promClient();
   const health = metric(registry, Gauge, 'health', 'Health of each service: 1 healthy, 0 unhealthy', ['service_id']);
   const uptime = metric(registry, Counter, 'uptime_seconds', 'Uptime of the plugin in seconds', []);
   const version = metric(registry, Counter, 'version', 'Version and commit of the plugin', ['version', 'commit']);
@@ -220,7 +222,7 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
       return true;
     },
     async start() {
-      if (state !== 'new') throw new LooppError('ERR_LOOPP_STATE', 'HealthCheck has already been started once');
+      if (state !== 'new') throw new LoopError('ERR_LOOPP_STATE', 'HealthCheck has already been started once');
       state = 'started';
       version.inc({ version: versionLabel, commit: commitLabel });
       uptime.inc(intervalMs / 1000);
@@ -253,9 +255,9 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
   return checker;
 }
 
-type MetricClass<M> = new (config: { name: string; help: string; labelNames: string[]; registers: Registry[] }) => M;
+type MetricClass<M> = new (config: { name: string; help: string; labelNames: string[]; registers: PromClient.Registry[] }) => M;
 
-function metric<M>(registry: Registry, Kind: MetricClass<M>, name: string, help: string, labelNames: string[]): M {
+function metric<M>(registry: PromClient.Registry, Kind: MetricClass<M>, name: string, help: string, labelNames: string[]): M {
   const existing: unknown = registry.getSingleMetric(name);
   if (existing !== undefined) {
     if (existing instanceof Kind) return existing;

@@ -14,7 +14,7 @@
  * `{"@level":"info","@timestamp":"2024-01-02T15:04:05.123000Z","logger":"PluginMedian","@message":"hi","k":"v"}`
  *
  * - `@timestamp` uses Go's layout `2006-01-02T15:04:05.000000Z07:00` (local offset, or `Z` for UTC),
- *   formatted by src/hclog.ts's `formatHclogTimestamp` (JS clocks have milliseconds, so the last three
+ *   formatted by src/core/go/time.ts's `formatGoTimestamp` (JS clocks have milliseconds, so the last three
  *   digits are `000`). It must match exactly, or go-plugin's host treats the line as plain text.
  * - Levels: `debug`, `info`, `warn`, `error`, `dpanic` (chainlink's "critical"), `panic`, `fatal`.
  * - A user field named like one of the format's own keys (`@level`, `@timestamp`, `logger`, `caller`,
@@ -25,8 +25,8 @@
  *   `panic()` throws after writing, as zap's Panic does.
  */
 import * as path from 'node:path';
-import { ConfigError, LooppError } from '../../core/errors';
-import { formatHclogTimestamp } from '../../wire/hclog';
+import { ConfigError, LoopError } from '../../core/errors';
+import { formatGoTimestamp } from '../../core/go/time';
 import { encodeValue, errorMessage, safeString } from '../../core/json-value';
 
 /** zap's level names, least severe first. chainlink's "critical" is `dpanic`. */
@@ -82,7 +82,7 @@ function formatEntry(entry: LoopLogEntry, options: LoopLogFormatOptions): string
   const level: LoopPluginLogLevel = isLoopPluginLogLevel(entry.level) ? entry.level : 'info';
   const time = entry.time instanceof Date && Number.isFinite(entry.time.getTime()) ? entry.time : new Date();
   let out = '{"@level":' + JSON.stringify(level);
-  out += ',"@timestamp":' + JSON.stringify(formatHclogTimestamp(time, options.utcOffsetMinutes));
+  out += ',"@timestamp":' + JSON.stringify(formatGoTimestamp(time, options.utcOffsetMinutes));
   const name = entry.logger === undefined || entry.logger === null ? '' : safeString(entry.logger);
   if (name !== '') out += ',"logger":' + JSON.stringify(name);
   if (entry.caller !== undefined) out += ',"caller":' + JSON.stringify(safeString(entry.caller));
@@ -239,7 +239,7 @@ function makeLogger(shared: Shared, name: string, implied: LoopLogFields | undef
     critical: (message, fields) => emit('dpanic', message, fields, 2),
     panic: (message, fields) => {
       emit('panic', message, fields, 2);
-      throw new LooppError('ERR_LOOPP_PANIC', safeString(message), { input: fields });
+      throw new LoopError('ERR_LOOPP_PANIC', safeString(message), { input: fields });
     },
     fatal: (message, fields) => {
       emit('fatal', message, fields, 2);

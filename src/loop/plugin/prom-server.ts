@@ -13,8 +13,9 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
-import { PluginError, messageOf } from '../../core/errors';
+import type { MetricsRegistry } from '../wire/metrics-registry';
+import { promClient } from './prom-client';
+import { LoopError, messageOf } from '../../core/errors';
 
 /** The logging the server does; a LoopPluginLogger or an HclogLogger fits. */
 export interface PromServerLogger {
@@ -30,7 +31,7 @@ export interface PromServerOptions {
   /** Address to bind; default all interfaces (IPv6 dual-stack where available), like Go's `:port`. */
   host?: string;
   /** Metrics to serve; default a new Registry of its own (never prom-client's global one). */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   logger?: PromServerLogger;
   /** Default `<logger name>-prom-server` (Go's), or `prom-server` without a named logger. */
   name?: string;
@@ -44,7 +45,7 @@ const silent: PromServerLogger = { debug() {}, warn() {}, error() {} };
 
 export class PromServer {
   readonly name: string;
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly #port: number;
   readonly #host: string | undefined;
   readonly #log: PromServerLogger;
@@ -57,7 +58,7 @@ export class PromServer {
   constructor(options: PromServerOptions) {
     this.#port = options.port;
     this.#host = options.host;
-    this.registry = options.registry ?? new Registry();
+    this.registry = options.registry ?? new (promClient().Registry)();
     this.#log = options.logger ?? silent;
     const loggerName = typeof options.logger?.name === 'string' ? options.logger.name : '';
     this.name = options.name ?? (loggerName === '' ? 'prom-server' : `${loggerName}-prom-server`);
@@ -71,7 +72,7 @@ export class PromServer {
    */
   start(): Promise<void> {
     if (this.#closing !== undefined && this.#starting === undefined) {
-      return Promise.reject(new PluginError('ERR_LOOPP_CLOSED', `${this.name} is closed`, { hint: 'Create a new PromServer.' }));
+      return Promise.reject(new LoopError('ERR_LOOPP_LOOP_CLOSED', `${this.name} is closed`, { hint: 'Create a new PromServer.' }));
     }
     return (this.#starting ??= this.#listen());
   }
@@ -90,7 +91,7 @@ export class PromServer {
     const port = this.#port;
     const addr = goAddress(this.#host, port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new PluginError('ERR_LOOPP_LISTEN', `listen tcp ${addr}: address ${String(port)}: invalid port`, {
+      throw new LoopError('ERR_LOOPP_LOOP_LISTEN', `listen tcp ${addr}: address ${String(port)}: invalid port`, {
         input: port,
         hint: 'CL_PROMETHEUS_PORT must be 0..65535.',
       });
@@ -117,7 +118,7 @@ export class PromServer {
       });
     } catch (err) {
       server.close();
-      throw new PluginError('ERR_LOOPP_LISTEN', `listen tcp ${addr}: ${goListenReason(err)}`, {
+      throw new LoopError('ERR_LOOPP_LOOP_LISTEN', `listen tcp ${addr}: ${goListenReason(err)}`, {
         cause: err,
         input: port,
         hint: (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'Another process holds this port; the host assigns CL_PROMETHEUS_PORT.' : undefined,

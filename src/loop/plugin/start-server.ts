@@ -13,18 +13,19 @@
  *
  * Start-up order: logger named `loggerName` (JSON on the real stderr, so create the server before
  * servePlugin swaps process.stderr), `parseEnvConfig(env)`, PromServer on `CL_PROMETHEUS_PORT`, health
- * checker. `newStartedServer` rejects with a typed error carrying the newest prefixes
+ * checker. By default a failure logs the v2.4.0 fatal text and exits 1 (the "Must" variant); with
+ * `exitOnFailure: false` it rejects with a typed error carrying the newest prefixes
  * (`error getting environment configuration: `, `error starting prometheus server: `,
- * `error starting health checker: `); `startServer` is the "Must" variant: it logs the v2.4.0 fatal
- * text and exits 1.
+ * `error starting health checker: `).
  *
  * Not ported: OpenTelemetry tracing, beholder, pyroscope, the database and the grpc-prometheus
  * interceptors of the Go server; `/debug/pprof/` (newest) is not served. Everything lives on the
  * server's own prom-client Registry: no global state.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { Registry } from 'prom-client';
-import { ConfigError, LooppError, PluginError, isLooppError, messageOf } from '../../core/errors';
+import type { MetricsRegistry } from '../wire/metrics-registry';
+import { promClient } from './prom-client';
+import { ConfigError, LoopError, isLooppError, messageOf } from '../../core/errors';
 import type { HealthReporter } from './base';
 import { createHealthChecker, type HealthChecker } from './checker';
 import { parseEnvConfig, type EnvConfig } from '../wire/env-config';
@@ -41,7 +42,7 @@ export interface LoopServerOptions {
    */
   parseEnv?: (env: NodeJS.ProcessEnv) => EnvConfig;
   /** Registry for `/metrics` and the checker's metrics; default a new Registry of the server's own. */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /** `version{version,commit}` labels; default `unset`. */
   version?: string;
   commit?: string;
@@ -51,6 +52,11 @@ export interface LoopServerOptions {
   promHost?: string;
   /** Health check interval; default 15000. */
   healthCheckIntervalMs?: number;
+  /**
+   * On a start-up failure, log at fatal and exit 1 (default, chainlink v2.4.0's StartServer); false
+   * rejects with a typed error instead (the newest NewStartedServer).
+   */
+  exitOnFailure?: boolean;
   /** Logger settings (writer, clock, offset, level, caller...) for tests and tuning. */
   log?: Omit<LoopPluginLoggerOptions, 'name' | 'exit'>;
 }
@@ -62,7 +68,7 @@ export interface LoopServer {
   /** The plugin logger, named `loggerName`. */
   readonly logger: LoopPluginLogger;
   readonly envConfig: EnvConfig;
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly promServer: PromServer;
   readonly checker: HealthChecker;
   /**
@@ -94,35 +100,25 @@ class StageFailure {
   constructor(
     readonly stage: Stage,
     readonly cause: unknown,
-    readonly error: LooppError,
+    readonly error: LoopError | ConfigError,
   ) {}
 }
 
 /**
- * Starts the server and returns it, or rejects (nothing left running) with:
+ * Starts the server and returns it. On a failure, by default (`exitOnFailure`, v2.4.0's StartServer)
+ * it logs at fatal `Failed to get environment configuration: <err>`, `Unrecoverable error starting
+ * prometheus server: <err>` or `Failed to start health checker: <err>` and calls `exit(1)`. With
+ * `exitOnFailure: false` (the newest NewStartedServer) it rejects instead, nothing left running, with:
  * - ConfigError `ERR_LOOPP_ENV` `error getting environment configuration: <err>`;
- * - PluginError (`ERR_LOOPP_LISTEN` usually) `error starting prometheus server: <err>`;
- * - LooppError `error starting health checker: <err>`.
- * The underlying error is the `cause`. Nothing is logged at fatal and the process does not exit.
- */
-export async function newStartedServer(loggerName: string, options: LoopServerOptions = {}): Promise<LoopServer> {
-  const logger = makeLogger(loggerName, options);
-  const result = await build(logger, options);
-  if (result instanceof StageFailure) throw result.error;
-  return result;
-}
-
-/**
- * The "Must" variant (v2.4.0 `StartServer`): on a failure it logs at fatal
- * `Failed to get environment configuration: <err>`, `Unrecoverable error starting prometheus server: <err>`
- * or `Failed to start health checker: <err>` and calls `exit(1)`. If an injected `exit` returns, the
- * typed error of `newStartedServer` is thrown.
+ * - LoopError (`ERR_LOOPP_LOOP_LISTEN` usually) `error starting prometheus server: <err>`;
+ * - LoopError `error starting health checker: <err>`.
+ * The underlying error is the `cause`. If an injected `exit` returns, that typed error is thrown too.
  */
 export async function startServer(loggerName: string, options: LoopServerOptions = {}): Promise<LoopServer> {
   const logger = makeLogger(loggerName, options);
   const result = await build(logger, options);
   if (result instanceof StageFailure) {
-    logger.fatal(FATAL_PREFIX[result.stage] + messageOf(result.cause));
+    if (options.exitOnFailure ?? true) logger.fatal(FATAL_PREFIX[result.stage] + messageOf(result.cause));
     throw result.error;
   }
   return result;
@@ -149,7 +145,7 @@ async function build(logger: LoopPluginLogger, options: LoopServerOptions): Prom
     );
   }
 
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? new (promClient().Registry)();
   const promServer = new PromServer({ port: envConfig.prometheusPort, host: options.promHost, registry, logger });
   try {
     await promServer.start();
@@ -157,7 +153,7 @@ async function build(logger: LoopPluginLogger, options: LoopServerOptions): Prom
     return new StageFailure(
       'prometheus',
       err,
-      new PluginError(isLooppError(err) ? err.code : 'ERR_LOOPP_LISTEN', `error starting prometheus server: ${messageOf(err)}`, {
+      new LoopError(err instanceof LoopError ? err.code : 'ERR_LOOPP_LOOP_LISTEN', `error starting prometheus server: ${messageOf(err)}`, {
         cause: err,
         input: envConfig.prometheusPort,
         hint: isLooppError(err) ? err.hint : undefined,
@@ -179,7 +175,7 @@ async function build(logger: LoopPluginLogger, options: LoopServerOptions): Prom
     return new StageFailure(
       'checker',
       err,
-      new LooppError(isLooppError(err) ? err.code : 'ERR_LOOPP_STATE', `error starting health checker: ${messageOf(err)}`, { cause: err }),
+      new LoopError(err instanceof LoopError ? err.code : 'ERR_LOOPP_STATE', `error starting health checker: ${messageOf(err)}`, { cause: err }),
     );
   }
 

@@ -3,7 +3,7 @@
  * protocol version, so every LOOP speaks app protocol 0. `pluginName` is the plugin-map key the host
  * dispenses.
  */
-import type { HandshakeConfig } from '../../wire/env';
+import type { HandshakeConfig } from '../../index';
 
 export interface LoopKind {
   handshake: HandshakeConfig;

@@ -4,7 +4,7 @@
  * reports in their wire form, and the set of host dependencies served on broker ids for one call.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { BrokerServer, GrpcBroker } from '../../shared/broker';
+import type { BrokerServer, GrpcBroker } from '../../index';
 import { Empty, ServiceService } from '../../gen';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -62,6 +62,35 @@ export function loopServiceClient(channel: grpc.Channel): grpc.Client {
 /** loop.Service's wire health report (name -> error text, "" = healthy) as errors. */
 export function healthFromWire(report: Record<string, string>): Record<string, Error | null> {
   return Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v === '' ? null : new Error(v)]));
+}
+
+/** What loop.Service serves: a LOOP object's name, readiness, health and close. */
+export interface LoopServiceObject {
+  name(): string;
+  ready(): Promise<void> | void;
+  healthReport(): Record<string, Error | null> | Promise<Record<string, Error | null>>;
+  close(): Promise<void> | void;
+}
+
+/** The loop.Service handlers (Name, Ready, HealthReport, Close) of `service`; errors answer UNKNOWN with their text. */
+export function loopServiceImplementation(service: LoopServiceObject): grpc.UntypedServiceImplementation {
+  return {
+    name: handleUnary(() => ({ name: service.name() })),
+    ready: handleUnary(async () => {
+      await service.ready();
+      return {};
+    }),
+    healthReport: handleUnary(async () => ({ healthReport: healthToWire(await service.healthReport()) })),
+    closeService: handleUnary(async () => {
+      await service.close();
+      return {};
+    }),
+  };
+}
+
+/** Serves loop.Service for `service` on `server`. */
+export function addLoopService(server: grpc.Server, service: LoopServiceObject): void {
+  server.addService(LoopServiceDefinition as unknown as grpc.ServiceDefinition, loopServiceImplementation(service));
 }
 
 /** A health report in loop.Service's wire form. */

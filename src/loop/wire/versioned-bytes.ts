@@ -8,6 +8,13 @@
  * float64. Encoding is deterministic in the RFC 8949 §4.2.1 core sense (shortest heads, map keys
  * sorted by their encoded bytes), as fxamacker/cbor's CoreDetEncOptions produces.
  */
+import { LoopError } from '../../core/errors';
+
+/** A payload that cannot be encoded or decoded; the message keeps the Go codec's wording. */
+function codecError(message: string): LoopError {
+  return new LoopError('ERR_LOOPP_LOOP_CODEC', message, { hint: 'The peer sent a payload in an encoding or shape this codec does not handle.' });
+}
+
 export const JSON_ENCODING_V1 = 0;
 export const CBOR_ENCODING = 2;
 
@@ -68,12 +75,12 @@ export function cborEncode(value: CborValue): Buffer {
 export function cborDecode(data: Buffer): CborValue {
   let pos = 0;
   const need = (n: number) => {
-    if (pos + n > data.length) throw new Error('cbor: unexpected end of data');
+    if (pos + n > data.length) throw codecError('cbor: unexpected end of data');
   };
   const arg = (info: number): bigint => {
     if (info < 24) return BigInt(info);
     const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : -1;
-    if (size < 0) throw new Error(`cbor: unsupported additional info ${info}`);
+    if (size < 0) throw codecError(`cbor: unsupported additional info ${info}`);
     need(size);
     const v = size === 8 ? data.readBigUInt64BE(pos) : BigInt(data.readUIntBE(pos, size));
     pos += size;
@@ -142,21 +149,21 @@ export function cborDecode(data: Buffer): CborValue {
           pos += 8;
           return v;
         }
-        throw new Error(`cbor: unsupported simple value ${info}`);
+        throw codecError(`cbor: unsupported simple value ${info}`);
       }
     }
   };
   const v = item();
-  if (pos !== data.length) throw new Error(`cbor: ${data.length - pos} trailing bytes`);
+  if (pos !== data.length) throw codecError(`cbor: ${data.length - pos} trailing bytes`);
   return v;
 }
 
 /** Decodes a VersionedBytes payload (versions 0 and 2). */
 export function decodeVersioned(p: VersionedPayload | undefined): CborValue {
-  if (p === undefined) throw new Error('cannot decode nil versioned bytes');
+  if (p === undefined) throw codecError('cannot decode nil versioned bytes');
   if (p.version === JSON_ENCODING_V1) return JSON.parse(Buffer.from(p.data).toString('utf8')) as CborValue;
   if (p.version === CBOR_ENCODING) return cborDecode(Buffer.from(p.data));
-  throw new Error(`unsupported encoding version ${p.version}`);
+  throw codecError(`unsupported encoding version ${p.version}`);
 }
 
 /** Encodes a value as a VersionedBytes payload (versions 0 and 2). */
@@ -165,5 +172,5 @@ export function encodeVersioned(value: CborValue, version: number): VersionedPay
     return { version, data: Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), 'utf8') };
   }
   if (version === CBOR_ENCODING) return { version, data: cborEncode(value) };
-  throw new Error(`unsupported encoding version ${version}`);
+  throw codecError(`unsupported encoding version ${version}`);
 }

@@ -16,8 +16,13 @@ import { messageOf } from '../../core/errors';
 export interface Bridge {
   /** Unix socket path for grpc-js (`unix://<path>`). */
   readonly path: string;
-  /** Stops accepting, tears down spliced pairs, removes the socket and its private directory. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and removes the socket and its private directory at once, then gives the
+   * bridged connections up to `graceMs` (default 1000) to be closed by the channel that made them, and tears down
+   * what is left. A grpc-js channel must be closed first: a TLS session torn down from under a
+   * closing grpc-js channel left that channel's socket open for good (found by the soak test).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Connects two duplexes both ways; either side ending or failing tears down the other. */
@@ -32,6 +37,28 @@ export function splice(a: Duplex, b: Duplex): void {
   b.once('close', teardown);
   a.on('error', () => {});
   b.on('error', () => {});
+}
+
+/** How long a closed channel has to drop its bridged connections before they are cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Resolves once every socket of `live` has closed, or after `graceMs`. */
+function allClosed(live: ReadonlySet<net.Socket>, graceMs: number): Promise<void> {
+  const open = [...live];
+  if (open.length === 0 || graceMs <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(resolve, graceMs);
+    timer.unref();
+    for (const s of open) {
+      s.once('close', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
 }
 
 export async function createBridge(connect: () => Promise<Duplex>, options: { dir?: string; log: Log; label: string }): Promise<Bridge> {
@@ -66,13 +93,15 @@ export async function createBridge(connect: () => Promise<Duplex>, options: { di
   let closing: Promise<void> | undefined;
   return {
     path: socketPath,
-    close: () =>
+    close: (graceMs = CLOSE_GRACE_MS) =>
       (closing ??= (async () => {
         // The path goes first and synchronously: once close() is called nothing may dial it, and the
         // directory count is settled for whoever checks right after.
         rmSync(dir, { recursive: true, force: true });
+        const stopped = new Promise<void>((r) => server.close(() => r()));
+        await allClosed(live, graceMs);
         for (const s of live) s.destroy();
-        await new Promise<void>((r) => server.close(() => r()));
+        await stopped;
       })()),
   };
 }

@@ -8,15 +8,14 @@
  * grpc-go ≥ 1.67 insists on.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { CertificateBundle } from '../mtls/cert';
-import { pemToDer } from '../mtls/cert';
+import { pemToDer, type CertificateBundle } from '../mtls/cert';
 
 /** The name both go-plugin sides verify: the only DNS SAN of every AutoMTLS certificate. */
 export const MTLS_SERVER_NAME = 'localhost';
 
 /**
  * Server credentials that require a client certificate and accept only one that verifies against
- * `peerCertPem`. Throws PluginError `ERR_LOOPP_TLS` if `peerCertPem` is not one CERTIFICATE PEM block.
+ * `peerCertPem`. Throws ConfigError `ERR_LOOPP_CONFIG` if `peerCertPem` is not one CERTIFICATE PEM block.
  */
 export function serverCredentials(own: CertificateBundle, peerCertPem: string): grpc.ServerCredentials {
   pemToDer(peerCertPem);
@@ -36,8 +35,8 @@ export interface MtlsChannel {
 
 /**
  * Channel credentials that trust only `peerCertPem`, verify the server as "localhost" and present `own`
- * as the client certificate. Throws PluginError `ERR_LOOPP_TLS` if `peerCertPem` is not one CERTIFICATE
- * PEM block.
+ * as the client certificate. Throws ConfigError `ERR_LOOPP_CONFIG` if `peerCertPem` is not one
+ * CERTIFICATE PEM block.
  */
 export function channelCredentials(own: CertificateBundle, peerCertPem: string): MtlsChannel {
   pemToDer(peerCertPem);
@@ -48,4 +47,28 @@ export function channelCredentials(own: CertificateBundle, peerCertPem: string):
       'grpc.default_authority': MTLS_SERVER_NAME,
     },
   };
+}
+
+/** The credentials one side uses for every connection it serves or dials (main and brokered). */
+export interface TransportCredentials {
+  /** For servers this side runs (the plugin's main server, broker sub-servers). */
+  server(): grpc.ServerCredentials;
+  /** For channels this side dials (the host's main channel, broker dials). */
+  channel(): MtlsChannel;
+}
+
+/**
+ * AutoMTLS credentials trusting only `peerCertPem` when this side has an identity, plaintext
+ * otherwise. Built once: grpc-js credentials serve any number of channels and servers, and building
+ * them parses the certificates and the P-521 key again.
+ */
+export function transportCredentials(tls: { own: CertificateBundle; peerCertPem: string } | undefined): TransportCredentials {
+  if (tls === undefined) {
+    const server = grpc.ServerCredentials.createInsecure();
+    const channel: MtlsChannel = { credentials: grpc.credentials.createInsecure(), options: {} };
+    return { server: () => server, channel: () => channel };
+  }
+  const server = serverCredentials(tls.own, tls.peerCertPem);
+  const channel = channelCredentials(tls.own, tls.peerCertPem);
+  return { server: () => server, channel: () => channel };
 }

@@ -22,7 +22,8 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { HandshakeError, PluginError, messageOf } from '../../core/errors';
+import assert from 'node:assert';
+import { ConfigError, HandshakeError, messageOf } from '../../core/errors';
 import {
   TAG,
   bitString,
@@ -143,7 +144,8 @@ function serialNumber(): Buffer {
 function subjectPublicKeyBits(spki: Buffer): Buffer {
   const [, bits] = readChildren(readTlv(spki).node);
   if (bits === undefined || bits.tag !== TAG.BIT_STRING || bits.value[0] !== 0) {
-    throw new PluginError('ERR_LOOPP_TLS', 'unexpected SubjectPublicKeyInfo layout from node:crypto');
+    // node:crypto exports P-521 keys in one layout; anything else is a bug here, not bad input.
+    throw new assert.AssertionError({ message: 'unexpected SubjectPublicKeyInfo layout from node:crypto' });
   }
   return bits.value.subarray(1);
 }
@@ -157,7 +159,7 @@ function subjectPublicKeyBits(spki: Buffer): Buffer {
 export function generateCertificate(options: GenerateCertificateOptions = {}): CertificateBundle {
   const now = options.now ?? new Date();
   const nowMs = now.getTime();
-  if (!Number.isFinite(nowMs)) throw new PluginError('ERR_LOOPP_TLS', 'generateCertificate: options.now is an invalid Date');
+  if (!Number.isFinite(nowMs)) throw new ConfigError('ERR_LOOPP_CONFIG', 'generateCertificate: options.now is an invalid Date', { input: options.now });
 
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
@@ -262,14 +264,14 @@ function x509Problem(der: Buffer): { reason: string; cause?: unknown } | undefin
 const PEM_BLOCK = /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END CERTIFICATE-----[ \t]*(?:\r?\n)?\s*$/;
 
 /**
- * DER of a single `CERTIFICATE` PEM block (surrounding whitespace allowed). Throws PluginError
- * `ERR_LOOPP_TLS` for anything else: no block, another block type, several blocks, headers, bad base64,
+ * DER of a single `CERTIFICATE` PEM block (surrounding whitespace allowed). Throws ConfigError
+ * `ERR_LOOPP_CONFIG` for anything else: no block, another block type, several blocks, headers, bad base64,
  * or contents that do not parse as an X.509 certificate.
  */
 export function pemToDer(pem: string): Buffer {
   const m = PEM_BLOCK.exec(pem);
   const tlsError = (reason: string, cause?: unknown) =>
-    new PluginError('ERR_LOOPP_TLS', `invalid certificate PEM: ${reason}`, {
+    new ConfigError('ERR_LOOPP_CONFIG', `invalid certificate PEM: ${reason}`, {
       input: pem,
       hint: 'Pass exactly one "-----BEGIN CERTIFICATE-----" block.',
       cause,

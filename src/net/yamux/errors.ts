@@ -2,7 +2,7 @@
  * yamux errors. Every error is a LooppError with code 'ERR_LOOPP_YAMUX'; `kind` tells which one it is.
  * Messages keep hashicorp/yamux's wording (after a `yamux: ` prefix) so logs line up with Go's.
  */
-import { LooppError, type LooppErrorOptions } from '../../core/errors';
+import { LooppErrorBase, type LooppErrorOptions } from '../../core/errors';
 
 export type YamuxErrorKind =
   /** Frame header with a version other than 0 (Go: ErrInvalidVersion). */
@@ -46,7 +46,7 @@ export type YamuxErrorKind =
   /** Bad argument to a yamux API (programming error). */
   | 'invalid-argument';
 
-export class YamuxError extends LooppError {
+export class YamuxError extends LooppErrorBase<'ERR_LOOPP_YAMUX'> {
   readonly kind: YamuxErrorKind;
   constructor(kind: YamuxErrorKind, message: string, options: LooppErrorOptions = {}) {
     super('ERR_LOOPP_YAMUX', message.startsWith('yamux: ') ? message : `yamux: ${message}`, options);
