@@ -100,6 +100,8 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
   // routes it to its main server. Knocks travel over this channel, so its opens must never wait
   // behind a knock (that would deadlock until the 5 s knock timeout).
   let first: Duplex | undefined = session.open();
+  // Held until grpc-js dials the bridge: a session that dies first must not make its error uncaught.
+  first.on('error', () => {});
   let mainBridge: Bridge;
   try {
     mainBridge = await createBridge(

@@ -346,6 +346,8 @@ export class Broker implements GrpcBroker {
     // The first knock happens now, so a dial for an id nobody serves fails here with Go's text rather
     // than on the first RPC; reconnects of the channel knock again.
     let first: Duplex | undefined = await this.#knockAndOpen(id, mux, signal);
+    // Held until grpc-js dials the bridge: a session that dies first must not make its error uncaught.
+    first.on('error', () => {});
     const bridge = await createBridge(
       () => {
         const ready = first;

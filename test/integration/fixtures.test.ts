@@ -42,6 +42,70 @@ async function expectStartFailure(name: string, extra: Partial<StartPluginOption
 }
 
 
+describe('refused handshakes', () => {
+  const reasons = [
+    ['core', 'ERR_LOOPP_CORE_VERSION', {}],
+    ['app', 'ERR_LOOPP_APP_VERSION', {}],
+    ['netrpc', 'ERR_LOOPP_PROTOCOL', {}],
+    ['mux', 'ERR_LOOPP_MUX_UNSUPPORTED', { grpcBrokerMultiplex: true }],
+    ['cert', 'ERR_LOOPP_SERVER_CERT', {}],
+    ['no-cert', 'ERR_LOOPP_SERVER_CERT', {}],
+  ] as const;
+  for (const [reason, code, extra] of reasons) {
+    it(`${reason}: the plugin is killed and the socket it announced (and listened on) is removed`, async () => {
+      const err = await expectStartFailure('refused-after-listening', { ...extra, env: { REFUSE: reason } });
+      assert.ok(err instanceof HandshakeError, String(err));
+      assert.equal(err.code, code);
+    });
+  }
+
+  it('a path the plugin did not create is left alone, socket or not', async () => {
+    const dir = tmpDir('loopp-fx-foreign-');
+    const net = await import('node:net');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const foreign = path.join(dir, 'foreign.sock');
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(foreign, () => r()));
+    const file = path.join(dir, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    // Older than the plugin: created before it was spawned.
+    await sleep(1100);
+    try {
+      for (const announced of [foreign, file]) {
+        const err = await startPlugin(opts('refused-after-listening', { env: { REFUSE: 'app', ANNOUNCE: announced } })).then(
+          () => assert.fail('start should have failed'),
+          (e: Error) => e,
+        );
+        assert.ok(err instanceof HandshakeError && err.code === 'ERR_LOOPP_APP_VERSION', String(err));
+        assert.ok(fs.existsSync(announced), `${announced} was removed`);
+      }
+      // The plugin's own socket (not announced) is not the host's to remove: it is left, and nothing else.
+      const left = listDir(sockDir);
+      assert.equal(left.length, 2);
+      for (const name of left) fs.rmSync(path.join(sockDir, name));
+    } finally {
+      server.close();
+      rmDir(dir);
+    }
+  });
+});
+
+describe('plugins that exit right after the handshake', () => {
+  for (const autoMTLS of [false, true]) {
+    for (const mux of [false, true]) {
+      it(`${autoMTLS ? 'AutoMTLS' : 'plain'}, ${mux ? 'multiplexed' : 'classic'}: startPlugin fails (StartError ERR_LOOPP_CONNECT), nothing left`, async () => {
+        const err = await expectStartFailure('exits-after-handshake', { autoMTLS, grpcBrokerMultiplex: mux });
+        assert.ok(err instanceof StartError, String(err));
+        assert.equal(err.code, 'ERR_LOOPP_CONNECT');
+        // Multiplexed, the raw dial can still land in the dying plugin's accept queue: the session then
+        // dies under the first connection, and the probe's socket error explains it.
+        assert.match(err.message, mux ? /^error (dialing plugin for multiplexing: connect (ECONNREFUSED|ENOENT) |connecting to plugin: \S)/ : /^error connecting to plugin: connect (ECONNREFUSED|ENOENT) /);
+      });
+    }
+  }
+});
+
 describe('start-up failures', () => {
   it('bad core version', async () => {
     const err = await expectStartFailure('bad-core-version');

@@ -27,16 +27,18 @@ export interface Bridge {
 
 /** Connects two duplexes both ways; either side ending or failing tears down the other. */
 export function splice(a: Duplex, b: Duplex): void {
-  a.pipe(b);
-  b.pipe(a);
   const teardown = () => {
     a.destroy();
     b.destroy();
   };
-  a.once('close', teardown);
-  b.once('close', teardown);
   a.on('error', () => {});
   b.on('error', () => {});
+  // A side that is already gone has emitted its 'close': waiting for it would hold the other open.
+  if (a.destroyed || b.destroyed) return teardown();
+  a.pipe(b);
+  b.pipe(a);
+  a.once('close', teardown);
+  b.once('close', teardown);
 }
 
 /** How long a closed channel has to drop its bridged connections before they are cut. */
@@ -69,7 +71,9 @@ export async function createBridge(connect: () => Promise<Duplex>, options: { di
     live.add(socket);
     socket.once('close', () => live.delete(socket));
     socket.on('error', () => {});
-    connect().then(
+    // A connect() that throws (a yamux session already gone) is a refused connection, not an
+    // exception in a socket event handler.
+    new Promise<Duplex>((resolve) => resolve(connect())).then(
       (stream) => {
         if (socket.destroyed) {
           stream.destroy();
