@@ -146,11 +146,25 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A child that exits without reading its input (e.g. `sh -c printf`) makes this write fail with
+    // EPIPE; that is no error of the run, whose outcome is the child's exit.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
 
 export { execFile };
+
+/**
+ * `words` as one POSIX shell command line, each word quoted where it needs to be: for the
+ * `sh -c "$KV_PLUGIN"`-style variables of the example hosts (KV_PLUGIN, COUNTER_PLUGIN, PLUGIN_CMD),
+ * whose paths may hold spaces or quotes (a checkout in `/tmp/x y/p`).
+ */
+export function shellCommand(...words: string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
 
 /** Unary calls of the KV example's client, as promises. */
 export function kvPut(kv: KVClient, key: string, value: string): Promise<void> {

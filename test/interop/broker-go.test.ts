@@ -10,7 +10,7 @@ import { MUX_UNSUPPORTED_TEXT } from '../../src/wire/handshake';
 import { BrokerError, HandshakeError, grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
 import { BrokerTestClient, EchoClient, type EchoReply, EchoService, type ServeEchoResponse } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
-import { binary, childPids, fixture, fixtureAt, goBinary, listDir, rmDir, run, tmpDir } from '../helpers';
+import { binary, childPids, fixture, fixtureAt, goBinary, listDir, rmDir, run, shellCommand, tmpDir } from '../helpers';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const MODES = [
@@ -37,9 +37,9 @@ function call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<
   return new Promise((resolve, reject) => fn.call(client, req, (e, r) => (e ? reject(e) : resolve(r))));
 }
 
-async function counterHost(host: 'go' | 'ts', pluginCmd: string, flags: string[], args: string[]) {
+async function counterHost(host: 'go' | 'ts', pluginPath: string, flags: string[], args: string[]) {
   const cmd = host === 'go' ? goBinary('counter-host-go') : binary('counter-host-ts');
-  const r = await run(cmd, [...flags, ...args], { cwd: work, env: { ...process.env, TMPDIR: tmp, COUNTER_PLUGIN: pluginCmd }, timeoutMs: 30_000 });
+  const r = await run(cmd, [...flags, ...args], { cwd: work, env: { ...process.env, TMPDIR: tmp, COUNTER_PLUGIN: shellCommand(pluginPath) }, timeoutMs: 30_000 });
   assert.equal(r.code, 0, `${cmd} ${[...flags, ...args].join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -74,7 +74,7 @@ describe('brokertest: plugin serves, host dials, and the reverse', () => {
       const flags = [...(m.mtls ? ['-automtls'] : []), ...(m.mux ? ['-mux'] : []), '-n', '20'];
       const r = await run(goBinary('brokertest-host-go'), flags, {
         cwd: work,
-        env: { ...process.env, TMPDIR: tmp, PLUGIN_CMD: `${process.execPath} ${fixtureAt('brokertest/brokertest-plugin')}` },
+        env: { ...process.env, TMPDIR: tmp, PLUGIN_CMD: shellCommand(process.execPath, fixtureAt('brokertest/brokertest-plugin')) },
         timeoutMs: 60_000,
       });
       assert.equal(r.code, 0, r.stderr);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { binary, fixture, goBinary, listDir, rmDir, run, tmpDir } from '../helpers';
+import { binary, fixture, goBinary, listDir, rmDir, run, shellCommand, tmpDir } from '../helpers';
 
 let work: string;
 let sockTmp: string;
@@ -30,7 +30,7 @@ describe('Go host (go-plugin v1.8.0) -> kv-plugin-ts', () => {
   for (const transport of ['unix', 'tcp'] as const) {
     for (const mtls of [false, true]) {
       it(`${transport} ${mtls ? 'AutoMTLS' : 'plain'}`, async () => {
-        const env = { KV_PLUGIN: `${binary('kv-plugin-ts')}${transport === 'tcp' ? ' --tcp' : ''}`, KV_HOST_LOG_LEVEL: 'debug' };
+        const env = { KV_PLUGIN: shellCommand(binary('kv-plugin-ts'), ...(transport === 'tcp' ? ['--tcp'] : [])), KV_HOST_LOG_LEVEL: 'debug' };
         const flags = mtls ? ['-automtls'] : [];
         const key = `go-${transport}-${mtls}`;
         const put = await goHost('kv-host-go', [...flags, 'put', key, 'from go host'], env);
@@ -52,7 +52,7 @@ describe('Go host (go-plugin v1.8.0) -> kv-plugin-ts', () => {
 describe('Go host (go-plugin v1.4.10) -> kv-plugin-ts', () => {
   for (const mtls of [false, true]) {
     it(mtls ? 'AutoMTLS' : 'plain', async () => {
-      const env = { KV_PLUGIN: binary('kv-plugin-ts') };
+      const env = { KV_PLUGIN: shellCommand(binary('kv-plugin-ts')) };
       const flags = mtls ? ['-automtls'] : [];
       const key = `v1410-${mtls}`;
       const put = await goHost('kv-host-go-v1410', [...flags, 'put', key, 'old host'], env);
@@ -65,8 +65,9 @@ describe('Go host (go-plugin v1.4.10) -> kv-plugin-ts', () => {
   }
 });
 
-async function feature(scenario: string, flags: string[], pluginCmd: string, env: Record<string, string> = {}) {
-  const r = await goHost('feature-host-go', [...flags, scenario], { PLUGIN_CMD: pluginCmd, ...env });
+/** Runs feature-host-go `scenario` against the plugin `plugin` (argv, quoted into PLUGIN_CMD for its `sh -c`). */
+async function feature(scenario: string, flags: string[], plugin: string[], env: Record<string, string> = {}) {
+  const r = await goHost('feature-host-go', [...flags, scenario], { PLUGIN_CMD: shellCommand(...plugin), ...env });
   assert.equal(r.code, 0, `feature-host-go ${scenario}: ${r.stderr}`);
   return { json: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
 }
@@ -74,7 +75,7 @@ async function feature(scenario: string, flags: string[], pluginCmd: string, env
 describe('Go host features against a TS plugin', () => {
   for (const mtls of [false, true]) {
     it(`Kill() ends the plugin gracefully, without the force-kill path (${mtls ? 'AutoMTLS' : 'plain'})`, async () => {
-      const { json } = await feature('kill', mtls ? ['-automtls'] : [], binary('kv-plugin-ts'));
+      const { json } = await feature('kill', mtls ? ['-automtls'] : [], [binary('kv-plugin-ts')]);
       assert.equal(json.value, 'v');
       assert.equal(json.forceKilled, false);
       assert.equal(json.exited, true);
@@ -90,7 +91,7 @@ describe('Go host features against a TS plugin', () => {
     const { json } = await feature(
       'stdio',
       ['-automtls', `-stdout-bytes=${outBytes}`, `-stderr-bytes=${errBytes}`, `-stdout-file=${outFile}`, `-stderr-file=${errFile}`],
-      `${process.execPath} ${fixture('stdio-writer')}`,
+      [process.execPath, fixture('stdio-writer')],
       { STDIO_OUT_BYTES: String(outBytes), STDIO_ERR_BYTES: String(errBytes) },
     );
     assert.equal(json.timedOut, false);
@@ -100,7 +101,7 @@ describe('Go host features against a TS plugin', () => {
   });
 
   it('reattach to a running TS plugin works', async () => {
-    const { json } = await feature('reattach', [], binary('kv-plugin-ts'));
+    const { json } = await feature('reattach', [], [binary('kv-plugin-ts')]);
     const rc = json.reattachConfig as { Protocol: string; Pid: number; Addr: { Network: string; String: string } };
     assert.equal(rc.Protocol, 'grpc');
     assert.ok(rc.Pid > 0);
@@ -111,7 +112,7 @@ describe('Go host features against a TS plugin', () => {
   });
 
   it('Ping() answers through the health service "plugin"', async () => {
-    const { json } = await feature('ping', ['-automtls'], binary('kv-plugin-ts'));
+    const { json } = await feature('ping', ['-automtls'], [binary('kv-plugin-ts')]);
     assert.equal(json.ok, true);
   });
 });

@@ -11,7 +11,7 @@ import { grpcPlugin, startPlugin } from '../../src/index';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 import type { LoopHostedService } from '../../src/loop/host/service';
 import { LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory } from '../../src/loop/index';
-import { binary, fixture, goBinary, kvGet, rmDir, run, tmpDir } from '../helpers';
+import { binary, fixture, goBinary, kvGet, rmDir, run, shellCommand, tmpDir } from '../helpers';
 
 const CANARY = 'LOOPP_SECURITY_CANARY';
 let canaryValue: string;
@@ -105,7 +105,7 @@ describe('Go host (go-plugin v1.8.0) SkipHostEnv -> kv-plugin-ts', () => {
       const feature = async (flags: string[]) => {
         const r = await run(goBinary('feature-host-go'), [...flags, `-name=${CANARY}`, 'env'], {
           cwd: work,
-          env: { ...process.env, TMPDIR: work, PLUGIN_CMD: binary('kv-plugin-ts') },
+          env: { ...process.env, TMPDIR: work, PLUGIN_CMD: shellCommand(binary('kv-plugin-ts')) },
           timeoutMs: 30_000,
         });
         assert.equal(r.code, 0, r.stderr);
