@@ -64,6 +64,15 @@ fuzz: build
 soak: build interop-bin
 	node dist/test/soak/soak.js --cycles 1000 --out dist/soak.json
 
+# Rewrite the generated tables of docs/performance.md (docs/reliability.md), the blocks between their
+# marker comments, from the JSON of the last make bench (make soak); the prose is left as written.
+.PHONY: docs-bench docs-soak
+docs-bench: build
+	node scripts/refresh-docs.js bench --json dist/bench.json --doc docs/performance.md
+
+docs-soak: build
+	node scripts/refresh-docs.js soak --json dist/soak.json --doc docs/reliability.md
+
 demo: build interop-bin
 	node dist/fixtures/demo/demo.js
 

@@ -13,7 +13,8 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
 import { BrokerTestClient, EchoClient, EchoService } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
-import { arg, type BenchResult, machineInfo, markdownTable, ratio, rows } from './common';
+import { arg, type BenchResult, machineInfo, ratio, rows } from './common';
+import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'brokertest-host-go');

@@ -1,4 +1,4 @@
-/** Shared pieces of the benchmarks: statistics, machine line, Markdown table, argument parsing. */
+/** Shared pieces of the benchmarks: statistics, machine line, argument parsing (tables: render.ts). */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 
@@ -81,17 +81,6 @@ export function machineInfo(): { cpu: string; cores: number; node: string; go: s
     // reported as missing
   }
   return { cpu, cores, node: process.version, go, line: `${cpu}, ${cores} cores, Node ${process.version}, ${go}` };
-}
-
-export function markdownTable(r: BenchResult, digits = 2): string {
-  const u = r.unit === undefined ? ' ms' : r.unit ? ` ${r.unit}` : '';
-  const lines = [`**${r.title}**`, '', `| variant | n | min${u} | median${u} | p99${u} |`, '| --- | --- | --- | --- | --- |'];
-  for (const t of r.rows) lines.push(`| ${t.variant} | ${t.n} | ${t.min.toFixed(digits)} | ${t.median.toFixed(digits)} | ${t.p99.toFixed(digits)} |`);
-  if (r.ratios?.length) {
-    lines.push('', '| ratio of medians | value | target |', '| --- | --- | --- |');
-    for (const x of r.ratios) lines.push(`| ${x.label} | ${x.value.toFixed(2)} | ${x.target ? `${x.target} ${x.met ? 'met' : 'missed'}` : ''} |`);
-  }
-  return lines.join('\n');
 }
 
 export function arg(name: string, fallback: string): string {

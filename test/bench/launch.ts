@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { type GetResponse, KVClient } from '../../fixtures/gen/examples/kv/kv';
-import { arg, type BenchResult, difference, machineInfo, markdownTable, ratio, rows } from './common';
+import { arg, type BenchResult, difference, machineInfo, ratio, rows } from './common';
+import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
@@ -90,7 +91,7 @@ export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<B
 
 if (require.main === module) {
   runLaunch().then(
-    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r, 1)}`),
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r)}`),
     (err: Error) => {
       console.error(err.message);
       process.exitCode = 1;

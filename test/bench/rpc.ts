@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg, type BenchResult, type BenchRow, machineInfo, markdownTable, ratio, stats } from './common';
+import { arg, type BenchResult, type BenchRow, machineInfo, ratio, stats } from './common';
+import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
@@ -87,7 +88,7 @@ export async function runRpc(rounds = Number(arg('rounds', '4'))): Promise<Bench
 
 if (require.main === module) {
   runRpc().then(
-    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r, 2)}`),
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r)}`),
     (err: Error) => {
       console.error(err.message);
       process.exitCode = 1;

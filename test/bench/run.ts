@@ -1,12 +1,14 @@
 /**
  * `make bench`: runs the benchmark suites, writes one JSON file (with the machine line) and prints
- * Markdown tables. Benchmarks never run inside `make test`.
+ * Markdown tables (render.ts; `make docs-bench` writes the same tables into docs/performance.md).
+ * Benchmarks never run inside `make test`.
  *   node dist/test/bench/run.js [--out dist/bench.json]
  */
 import * as fs from 'node:fs';
 import { runBroker } from './broker';
-import { arg, machineInfo, markdownTable, type BenchResult } from './common';
+import { arg, machineInfo, type BenchResult } from './common';
 import { runLaunch } from './launch';
+import { markdownTable } from './render';
 import { runRpc } from './rpc';
 import { runScale } from './scale';
 import { runStdio } from './stdio';
@@ -22,7 +24,7 @@ async function main(): Promise<void> {
   const out = arg('out', 'dist/bench.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
   console.log(`${machine.line}\n`);
-  for (const r of results) console.log(`${markdownTable(r, r.title.startsWith('B1') || r.title.startsWith('B5') ? 1 : 2)}\n`);
+  for (const r of results) console.log(`${markdownTable(r)}\n`);
   console.log(`JSON: ${out}`);
 }
 

@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg, type BenchResult, machineInfo, markdownTable, median, ratio, rows } from './common';
+import { arg, type BenchResult, machineInfo, median, ratio, rows } from './common';
+import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
@@ -57,7 +58,7 @@ export async function runScale(rounds = Number(arg('rounds', '5')), n = Number(a
 
 if (require.main === module) {
   runScale().then(
-    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r, 2)}`),
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r)}`),
     (err: Error) => {
       console.error(err.message);
       process.exitCode = 1;

@@ -11,7 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { arg, type BenchResult, machineInfo, markdownTable, ratio, rows } from './common';
+import { arg, type BenchResult, machineInfo, ratio, rows } from './common';
+import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'stdio-plugin-go');
@@ -60,7 +61,7 @@ export async function runStdio(rounds = Number(arg('rounds', '5'))): Promise<Ben
 
 if (require.main === module) {
   runStdio().then(
-    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r, 1)}`),
+    (r) => console.log(`${machineInfo().line}\n\n${markdownTable(r)}`),
     (err: Error) => {
       console.error(err.message);
       process.exitCode = 1;

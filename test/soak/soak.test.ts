@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { leaks, runSoak, soakTable } from './soak';
+import { soakTable } from '../bench/render';
+import { leaks, runSoak } from './soak';
 
 const CYCLES = 100;
 /**

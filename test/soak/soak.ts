@@ -15,6 +15,7 @@
  *
  * Prints a Markdown table on stdout (progress on stderr, and each cycle's time with
  * LOOPP_SOAK_TRACE=1), writes the JSON, and exits 1 if anything counted is not back where it was.
+ * The table comes from ../bench/render.ts, which `make docs-soak` also uses to refresh docs/reliability.md.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -24,6 +25,7 @@ import { EchoService } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
 import { unary } from '../../fixtures/counter/shared';
 import { arg, machineInfo } from '../bench/common';
+import { soakTable } from '../bench/render';
 import { childPids, kvGet, kvPut, sleep, zombieChildPids } from '../helpers';
 import { echoCall, fullGc, startBrokertest, startKv, withPluginEcho } from '../load/common';
 
@@ -219,26 +221,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(cwd, { recursive: true, force: true });
   }
-}
-
-export function soakTable(r: SoakResult): string {
-  const lines = [
-    `**Soak: ${r.cycles} launch / call / close cycles, TS host, Go and TS plugins (KV and brokertest), plain and AutoMTLS, classic and multiplexed; ${(r.durationMs / 1000).toFixed(1)} s**`,
-    '',
-    '| after cycle | point | open fds | children | zombies | socket files | temp dirs | other temp files | RSS MB | heapUsed MB | elapsed s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const s of r.samples) {
-    lines.push(
-      `| ${s.cycle} | ${s.label} | ${s.fds} | ${s.children} | ${s.zombies} | ${s.sockets} | ${s.tempDirs} | ${s.otherFiles} | ${s.rssMB.toFixed(1)} | ${s.heapUsedMB.toFixed(1)} | ${(s.elapsedMs / 1000).toFixed(1)} |`,
-    );
-  }
-  lines.push(
-    '',
-    `Growth from the warm-up baseline (after ${r.warmup} cycles) to the end: RSS ${r.rssGrowthMB.toFixed(1)} MB, heapUsed ${r.heapGrowthMB.toFixed(2)} MB; ` +
-      `${((r.durationMs / r.cycles) | 0)} ms per cycle.`,
-  );
-  return lines.join('\n');
 }
 
 /** What did not come back: fds to the warm-up baseline, everything else to the start (all zero). */
