@@ -76,7 +76,7 @@ describe('formatHclogLine', () => {
 
   it('uses the process time zone by default (TZ=UTC and TZ=Asia/Kolkata child processes)', () => {
     const script =
-      `const { formatGoTimestamp: formatHclogTimestamp } = require(${JSON.stringify(require.resolve('../../src/core/go/time'))});` +
+      `const { formatGoTimestamp } = require(${JSON.stringify(require.resolve('../../src/core/go/time'))});` +
       `process.stdout.write(formatGoTimestamp(new Date(${T.getTime()})));`;
     const run = (tz: string) =>
       execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: tz }, encoding: 'utf8' });
