@@ -5,6 +5,7 @@
 //
 //   node scripts/refresh-docs.js bench [--json dist/bench.json] [--doc docs/performance.md] [--check]
 //   node scripts/refresh-docs.js soak  [--json dist/soak.json]  [--doc docs/reliability.md] [--check]
+//   node scripts/refresh-docs.js errors [--doc docs/errors.md] [--check]   (from src/core/errors.ts's catalog)
 //
 // --check writes nothing and exits 1 if the document would change. The tables are rendered by
 // test/bench/render.ts (compiled to dist/ by `make build`), the code the benchmarks print with.
@@ -16,6 +17,7 @@ const ROOT = path.resolve(__dirname, '..');
 const DEFAULTS = {
   bench: { json: 'dist/bench.json', doc: 'docs/performance.md', run: 'make bench' },
   soak: { json: 'dist/soak.json', doc: 'docs/reliability.md', run: 'make soak' },
+  errors: { json: 'dist/src/core/errors.js', doc: 'docs/errors.md', run: 'make build' },
 };
 const SOAK_CYCLES = 1000; // what `make soak` runs
 
@@ -40,7 +42,7 @@ function option(args, name, fallback) {
 function main(args) {
   const kind = args[0];
   const defaults = DEFAULTS[kind];
-  if (!defaults) fail('usage: refresh-docs.js bench|soak [--json FILE] [--doc FILE] [--check]');
+  if (!defaults) fail('usage: refresh-docs.js bench|soak|errors [--json FILE] [--doc FILE] [--check]');
   const jsonFile = path.resolve(ROOT, option(args, 'json', defaults.json));
   const docFile = path.resolve(ROOT, option(args, 'doc', defaults.doc));
   const check = args.includes('--check');
@@ -52,11 +54,11 @@ function main(args) {
     fail(`cannot load dist/test/bench/render.js (run make build first): ${err.message}`);
   }
   if (!fs.existsSync(jsonFile)) fail(`${shown(jsonFile)} not found; run ${defaults.run} first`);
-  const data = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+  const data = kind === 'errors' ? require(jsonFile).ERROR_CODES : JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   if (kind === 'soak' && data.cycles !== SOAK_CYCLES) {
     console.error(`refresh-docs: warning: ${shown(jsonFile)} holds ${data.cycles} cycles, not the ${SOAK_CYCLES} of make soak`);
   }
-  const blocks = kind === 'bench' ? render.benchBlocks(data) : render.soakBlocks(data);
+  const blocks = kind === 'bench' ? render.benchBlocks(data) : kind === 'soak' ? render.soakBlocks(data) : render.errorCodeBlocks(data);
 
   const before = fs.readFileSync(docFile, 'utf8');
   let result;

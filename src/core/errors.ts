@@ -93,13 +93,16 @@ const BRAND = Symbol.for('loopp.error');
 Object.defineProperty(LooppError.prototype, BRAND, { value: true });
 LooppError.prototype.name = 'LooppError';
 
-/** Bad options, bad environment variables, misuse of the API. */
-export class ConfigError extends LooppError {
-  declare readonly code: ConfigErrorCode;
-  constructor(code: ConfigErrorCode, message: string, options: LooppErrorOptions = {}) {
+/** A LooppError whose constructor takes exactly the codes `C` (the ones its class owns). */
+export abstract class LooppErrorBase<C extends LooppErrorCode> extends LooppError {
+  declare readonly code: C;
+  constructor(code: C, message: string, options: LooppErrorOptions = {}) {
     super(code, message, options);
   }
 }
+
+/** Bad options, bad environment variables, misuse of the API. */
+export class ConfigError extends LooppErrorBase<ConfigErrorCode> {}
 ConfigError.prototype.name = 'ConfigError';
 
 /** The tail of the plugin's stderr a start failure carries (the last lines it wrote). */
@@ -111,8 +114,7 @@ interface StderrTailOptions {
  * The plugin's handshake line was unusable, or its versions do not match ours.
  * Carries the raw `line` and, from startPlugin, the last lines the plugin wrote to stderr.
  */
-export class HandshakeError extends LooppError {
-  declare readonly code: HandshakeErrorCode;
+export class HandshakeError extends LooppErrorBase<HandshakeErrorCode> {
   readonly line: string | undefined;
   readonly stderrTail: string;
   constructor(code: HandshakeErrorCode, message: string, options: LooppErrorOptions & StderrTailOptions & { line?: string } = {}) {
@@ -129,8 +131,7 @@ export class HandshakeError extends LooppError {
 HandshakeError.prototype.name = 'HandshakeError';
 
 /** The plugin could not be started or connected to: spawn, checksum, timeout, early exit, abort, connect, TLS. */
-export class StartError extends LooppError {
-  declare readonly code: StartErrorCode;
+export class StartError extends LooppErrorBase<StartErrorCode> {
   readonly stderrTail: string;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -154,17 +155,11 @@ export class StartError extends LooppError {
 StartError.prototype.name = 'StartError';
 
 /** A running plugin connection or server: closed, unknown plugin name, listener failure. */
-export class PluginError extends LooppError {
-  declare readonly code: PluginErrorCode;
-  constructor(code: PluginErrorCode, message: string, options: LooppErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class PluginError extends LooppErrorBase<PluginErrorCode> {}
 PluginError.prototype.name = 'PluginError';
 
 /** GRPCBroker failures; `id` is the broker service id involved. */
-export class BrokerError extends LooppError {
-  declare readonly code: BrokerErrorCode;
+export class BrokerError extends LooppErrorBase<BrokerErrorCode> {
   readonly id: number | undefined;
   constructor(code: BrokerErrorCode, message: string, options: LooppErrorOptions & { id?: number } = {}) {
     super(code, message, { ...options, input: options.input ?? options.id });
@@ -174,21 +169,8 @@ export class BrokerError extends LooppError {
 BrokerError.prototype.name = 'BrokerError';
 
 /** The LOOP layer (loopp/loop): registry, supervision, LOOP calls and payloads, the plugin server base. */
-export class LoopError extends LooppError {
-  declare readonly code: LoopErrorCode;
-  constructor(code: LoopErrorCode, message: string, options: LooppErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class LoopError extends LooppErrorBase<LoopErrorCode> {}
 LoopError.prototype.name = 'LoopError';
-
-/** For subclasses in other modules that own their codes (YamuxError, ServiceError). */
-export abstract class LooppErrorBase<C extends LooppErrorCode> extends LooppError {
-  declare readonly code: C;
-  protected constructor(code: C, message: string, options: LooppErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
 
 export function isLooppError(value: unknown): value is LooppError {
   return value instanceof LooppError;

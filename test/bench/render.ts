@@ -72,6 +72,12 @@ export function soakBlocks(file: SoakFile): Record<string, string> {
   return { table: soakTable(file) };
 }
 
+/** The code catalog (src/core/errors.ts ERROR_CODES) as docs/errors.md shows it: one row per code, by class. */
+export function errorCodeBlocks(catalog: Readonly<Record<string, { class: string; meaning: string }>>): Record<string, string> {
+  const rows = Object.entries(catalog).map(([code, e]) => `| \`${code}\` | \`${e.class}\` | ${e.meaning.replace(/\|/g, '\\|')} |`);
+  return { codes: ['| code | class | means |', '| --- | --- | --- |', ...rows].join('\n') };
+}
+
 export interface ReplaceResult {
   text: string;
   /** Ids whose block was rewritten, in document order. */
