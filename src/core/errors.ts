@@ -23,7 +23,7 @@ export const ERROR_CODES = {
 
   ERR_LOOPP_SPAWN: { class: 'StartError', meaning: 'The executable could not be started.' },
   ERR_LOOPP_CHECKSUM: { class: 'StartError', meaning: 'secureConfig: the executable could not be checked, or its digest differs.' },
-  ERR_LOOPP_START_TIMEOUT: { class: 'StartError', meaning: 'No handshake line within startTimeoutMs.' },
+  ERR_LOOPP_START_TIMEOUT: { class: 'StartError', meaning: 'The start (handshake line, connection, first TLS handshake) took longer than startTimeoutMs.' },
   ERR_LOOPP_EXITED_BEFORE_HANDSHAKE: { class: 'StartError', meaning: 'The plugin exited before printing its handshake line.' },
   ERR_LOOPP_ABORTED: { class: 'StartError', meaning: "The start's signal was aborted; the child is gone." },
   ERR_LOOPP_CONNECT: { class: 'StartError', meaning: 'The handshake was fine but its address could not be connected to.' },
