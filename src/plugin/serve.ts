@@ -77,7 +77,6 @@ interface RealStdio {
 }
 
 export async function servePlugin(options: ServePluginOptions): Promise<PluginServer> {
-  const env = options.env ?? process.env;
   const exitProcess = options.exitProcess ?? true;
   const io = realStdio();
   const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: io.err });
@@ -87,38 +86,16 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     if (exitProcess) process.exit(1);
     throw err;
   };
-  checkCookie(options.handshake, env, io, exitProcess);
-  const penv = readEnvOrFail(env, io, fail);
-  const { version, plugins } = negotiate(options, penv, fail);
-  const log = createLog('server', `pid=${process.pid}`);
-  log('negotiated app protocol version %d (host offers %s)', version, penv.hostVersions?.join(',') ?? 'nothing');
-  const tls = autoMtls(penv, log, fail);
-  const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix');
-  const listen = (): Promise<Listener> =>
-    transport === 'tcp' ? listenTcp({ minPort: penv.minPort, maxPort: penv.maxPort }) : listenUnix({ dir: penv.unixSocketDir, group: penv.unixSocketGroup });
-  const listener = await listen().catch(fail);
-  const scope = new TeardownScope();
-  scope.defer(() => listener.close());
-  const parts = createPluginServer({ credentials: tls.credentials, listen, penv, serverOptions: options.serverOptions, log, logger });
-  try {
-    for (const plugin of Object.values(plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });
-  } catch (err) {
-    await scope.teardown();
-    return fail(err);
-  }
-  scope.dismiss();
-  const stop = createStop({ parts, listener, log, exitProcess });
+  const setup = agreeWithHost(options, io, exitProcess, fail);
+  const listener = await setup.listen().catch(fail);
+  const parts = await serveInto(listener, setup, options, logger, fail);
+  const stop = createStop({ parts, listener, log: setup.log, exitProcess });
   // Before the address is published: a host may signal us as soon as it has read the handshake.
   if (exitProcess) stop.whenStopped(onTermination(() => listener.close()));
   parts.onShutdown((reply) => stop('GRPCController.Shutdown', 0, reply));
   parts.serve(listener, (why) => void stop(why, 1));
   parts.onMuxClosed(() => void stop('multiplexed connection closed', 0));
-
-  logger.debug('plugin address', { address: listener.address, network: listener.network });
-  // Field 7 only when asked (older hosts would glue it onto the certificate); like Go plugins we
-  // support multiplexing, so the answer is true.
-  io.out(formatHandshakeLine({ appVersion: version, network: listener.network, address: listener.address, serverCert: tls.certField, muxSupported: penv.muxAsked ? true : undefined }));
-
+  publish(listener, setup, io, logger);
   if (options.captureStdio ?? true) parts.stdio.capture();
   if (options.exitWithHost ?? true) {
     stop.whenStopped(
@@ -129,11 +106,10 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     );
   }
   options.signal?.addEventListener('abort', () => void stop('aborted', undefined), { once: true });
-
   const handle: PluginServer = {
     network: listener.network,
     address: listener.address,
-    protocolVersion: version,
+    protocolVersion: setup.version,
     broker: parts.broker,
     server: parts.server,
     logger,
@@ -143,6 +119,55 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     [Symbol.asyncDispose]: () => handle.close(),
   };
   return handle;
+}
+
+/** What the plugin and its host agreed on before anything listens. */
+interface Agreement {
+  penv: PluginEnv;
+  version: number;
+  plugins: PluginSet;
+  tls: { credentials: TransportCredentials; certField: string | undefined };
+  /** A listener by the host's rules (the main one, and classic broker ids). */
+  listen: () => Promise<Listener>;
+  log: Log;
+}
+
+/** The magic cookie, the protocol environment, the app protocol version and AutoMTLS. */
+function agreeWithHost(options: ServePluginOptions, io: RealStdio, exitProcess: boolean, fail: (err: unknown) => never): Agreement {
+  const env = options.env ?? process.env;
+  checkCookie(options.handshake, env, io, exitProcess);
+  const penv = readEnvOrFail(env, io, fail);
+  const { version, plugins } = negotiate(options, penv, fail);
+  const log = createLog('server', `pid=${process.pid}`);
+  log('negotiated app protocol version %d (host offers %s)', version, penv.hostVersions?.join(',') ?? 'nothing');
+  const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix');
+  const listen = (): Promise<Listener> =>
+    transport === 'tcp' ? listenTcp({ minPort: penv.minPort, maxPort: penv.maxPort }) : listenUnix({ dir: penv.unixSocketDir, group: penv.unixSocketGroup });
+  return { penv, version, plugins, tls: autoMtls(penv, log, fail), listen, log };
+}
+
+/** The main server with the plugin set's services; a plugin whose server() fails leaves nothing behind. */
+async function serveInto(listener: Listener, a: Agreement, options: ServePluginOptions, logger: HclogLogger, fail: (err: unknown) => never): Promise<PluginServerParts> {
+  const scope = new TeardownScope();
+  scope.defer(() => listener.close());
+  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, log: a.log, logger });
+  scope.defer(() => parts.stop(0));
+  try {
+    for (const plugin of Object.values(a.plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });
+  } catch (err) {
+    await scope.teardown();
+    return fail(err);
+  }
+  scope.dismiss();
+  return parts;
+}
+
+/** The handshake line, the only thing a plugin writes to its real stdout. */
+function publish(listener: Listener, a: Agreement, io: RealStdio, logger: HclogLogger): void {
+  logger.debug('plugin address', { address: listener.address, network: listener.network });
+  // Field 7 only when asked (older hosts would glue it onto the certificate); like Go plugins we
+  // support multiplexing, so the answer is true.
+  io.out(formatHandshakeLine({ appVersion: a.version, network: listener.network, address: listener.address, serverCert: a.tls.certField, muxSupported: a.penv.muxAsked ? true : undefined }));
 }
 
 function realStdio(): RealStdio {

@@ -15,6 +15,7 @@ import { createMultiplexer, type Multiplexer } from '../shared/mux';
 import type { PluginEnv } from '../wire/env';
 import type { HclogLogger } from '../wire/hclog';
 import { HealthState } from './health';
+import { HostConnections } from './host-connections';
 import { StdioForwarder } from './stdio';
 
 export interface PluginServerOptions {
@@ -44,52 +45,32 @@ export interface PluginServerParts {
   stop(graceMs: number): Promise<void>;
 }
 
-/** go-plugin's muxer gives the host this long to make its one connection. */
-const MUX_FIRST_CONNECTION_MS = 5000;
-
 export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   const instance = `pid=${process.pid}`;
   let shutdownHandler: (reply: () => void) => void = (reply) => reply();
   let muxClosed: () => void = () => {};
+  let noConnection: (why: string) => void = () => {};
   const server = new grpc.Server({ 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions });
   const injector = server.createConnectionInjector(o.credentials.server());
-  // The host's connections (raw sockets, or the one multiplexed connection), to know when it has let go.
-  const connections = new Set<Duplex>();
-  const track = (connection: Duplex) => {
-    connections.add(connection);
-    connection.once('close', () => connections.delete(connection));
-  };
+  const inject = (connection: Duplex) => injector.injectConnection(connection);
   // Multiplexed mode: every stream is the main server's unless a broker knock claimed it.
   const mux: Multiplexer | undefined = o.penv.muxEnabled
-    ? createMultiplexer({
-        side: 'server',
-        instance,
-        bridgeDir: o.penv.unixSocketDir,
-        log: createLog('broker', `${instance} plugin`),
-        defaultRoute: (stream) => injector.injectConnection(stream),
-      })
+    ? createMultiplexer({ side: 'server', instance, bridgeDir: o.penv.unixSocketDir, log: createLog('broker', `${instance} plugin`), defaultRoute: inject })
     : undefined;
+  const connections = new HostConnections({
+    inject,
+    mux,
+    log: o.log,
+    onMuxClosed: () => muxClosed(),
+    onNoConnection: () => {
+      o.logger.error('error serving plugin', { error: 'timed out waiting for connection to be established' });
+      noConnection('no multiplexed connection within 5 s');
+    },
+  });
   const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials } });
   const health = new HealthState();
-  health.addTo(server);
   const stdio = new StdioForwarder({ log: o.log });
-  stdio.addTo(server);
-  server.addService(GRPCControllerService, {
-    shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
-      o.log('Shutdown requested');
-      shutdownHandler(() => callback(null, {}));
-    },
-  });
-  server.addService(GRPCBrokerService, {
-    startStream: (call: grpc.ServerDuplexStream<ConnInfo, ConnInfo>) => {
-      try {
-        broker.attach(call);
-      } catch (err) {
-        call.destroy(err as Error);
-      }
-    },
-  });
-  let firstConnectionTimer: NodeJS.Timeout | undefined;
+  addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });
   return {
     server,
     broker,
@@ -97,37 +78,15 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
     onShutdown: (handler) => void (shutdownHandler = handler),
     onMuxClosed: (handler) => void (muxClosed = handler),
     serve(listener, onFatal) {
-      if (mux === undefined) {
-        listener.server.on('connection', (socket) => {
-          track(socket);
-          injector.injectConnection(socket);
-        });
-        return;
-      }
-      listener.server.on('connection', (socket) => {
-        if (mux.session !== undefined) {
-          o.log('multiplexed mode accepts one connection; another was refused');
-          socket.destroy();
-          return;
-        }
-        clearTimeout(firstConnectionTimer);
-        track(socket);
-        mux.attach(socket).once('close', () => muxClosed());
-        o.log('multiplexed connection established');
-      });
-      firstConnectionTimer = setTimeout(() => {
-        o.logger.error('error serving plugin', { error: 'timed out waiting for connection to be established' });
-        onFatal(`no multiplexed connection within ${MUX_FIRST_CONNECTION_MS / 1000} s`);
-      }, MUX_FIRST_CONNECTION_MS);
-      firstConnectionTimer.unref();
+      noConnection = onFatal;
+      connections.serve(listener);
     },
     async stop(graceMs) {
-      clearTimeout(firstConnectionTimer);
       health.shutdown();
       stdio.end();
       stdio.release();
       await broker.close();
-      if (graceMs > 0) await closedByPeer(connections, graceMs);
+      await connections.closedByHost(graceMs);
       injector.destroy();
       server.forceShutdown();
       mux?.close();
@@ -135,25 +94,26 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   };
 }
 
-/**
- * Resolves once every connection has closed, or after `graceMs`. No GOAWAY is sent first: a graceful
- * server shutdown (grpc-js tryShutdown) made grpc-js hosts leak the TLS socket of a multiplexed
- * connection (found by the soak test).
- */
-function closedByPeer(connections: ReadonlySet<Duplex>, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const pending = [...connections].filter((c) => !c.destroyed);
-    if (pending.length === 0) return resolve();
-    let open = pending.length;
-    const timer = setTimeout(resolve, graceMs);
-    timer.unref();
-    for (const c of pending) {
-      c.once('close', () => {
-        if (--open === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
+/** go-plugin's services beside the application's: health, GRPCStdio, GRPCController, GRPCBroker. */
+function addProtocolServices(
+  server: grpc.Server,
+  o: { health: HealthState; stdio: StdioForwarder; broker: Broker; log: Log; shutdown: (reply: () => void) => void },
+): void {
+  o.health.addTo(server);
+  o.stdio.addTo(server);
+  server.addService(GRPCControllerService, {
+    shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
+      o.log('Shutdown requested');
+      o.shutdown(() => callback(null, {}));
+    },
+  });
+  server.addService(GRPCBrokerService, {
+    startStream: (call: grpc.ServerDuplexStream<ConnInfo, ConnInfo>) => {
+      try {
+        o.broker.attach(call);
+      } catch (err) {
+        call.destroy(err as Error);
+      }
+    },
   });
 }
