@@ -1,6 +1,6 @@
 /** An EnvConfig with every group set (values that exercise each formatter), shared by the LOOP env tests. */
 import { Hour, Millisecond, Minute, Second } from '../src/core/go/duration';
-import { newEnvConfig, type EnvConfig } from '../src/loop/wire/env-config';
+import { newEnvConfig, type EnvConfig } from '../src/loop/wire/env-config/schema';
 
 export function fullEnvConfig(overrides: Partial<EnvConfig> = {}): EnvConfig {
   return newEnvConfig({

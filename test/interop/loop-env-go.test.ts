@@ -14,7 +14,9 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import { ConfigError } from '../../src/core/errors';
-import { asCmdEnv, newEnvConfig, parseEnvConfig, type EnvConfig } from '../../src/loop/wire/env-config';
+import { asCmdEnv } from '../../src/loop/wire/env-config/emit';
+import { newEnvConfig, type EnvConfig } from '../../src/loop/wire/env-config/schema';
+import { parseEnvConfig } from '../../src/loop/wire/env-config/parse';
 import { Hour, Millisecond, Minute, Second, formatGoDuration } from '../../src/core/go/duration';
 import { goBinary } from '../helpers';
 import { fullEnvConfig } from '../loop-env-fixtures';

@@ -12,18 +12,10 @@ import { ConfigError } from '../../src/core/errors';
 import { COOKIE_MISCONFIGURED_TEXT, NOT_A_PLUGIN_TEXT, buildPluginEnv, checkMagicCookie, readPluginEnv } from '../../src/wire/env';
 import { formatProtocolVersions, parseProtocolVersions } from '../../src/wire/handshake';
 import { goAtoi } from '../../src/core/go/strconv';
-import {
-  DEFAULT_METRIC_CARDINALITY_LIMIT,
-  ENV,
-  asCmdEnv,
-  goURLParseError,
-  newEnvConfig,
-  parseEnvConfig,
-  parseV24EnvConfig,
-  redactUrl,
-  type EnvConfig,
-  type ZapLevel,
-} from '../../src/loop/wire/env-config';
+import { DEFAULT_METRIC_CARDINALITY_LIMIT, ENV, newEnvConfig, type EnvConfig, type ZapLevel } from '../../src/loop/wire/env-config/schema';
+import { asCmdEnv } from '../../src/loop/wire/env-config/emit';
+import { goURLParseError, redactUrl } from '../../src/core/go/url';
+import { parseEnvConfig, parseV24EnvConfig } from '../../src/loop/wire/env-config/parse';
 import { parseEnvText } from '../../src/loop/wire/env-file';
 import { formatGoDuration, parseGoDuration, tryParseGoDuration } from '../../src/core/go/duration';
 import { CHECK_COVERAGE, RUNS, assertNoGrowth, check, nastyString, typed } from './fc-config';

@@ -11,17 +11,10 @@ import { describe, it } from 'node:test';
 
 import { ConfigError } from '../../src/core/errors';
 import { goAtoi, goFormatFloat, goParseFloat, goParseUint, goQuote } from '../../src/core/go/strconv';
-import {
-  ENV,
-  asCmdEnv,
-  asCmdEnvStrings,
-  goURLParseError,
-  newEnvConfig,
-  parseEnvConfig,
-  parseV24EnvConfig,
-  v24CmdEnv,
-  type EnvConfig,
-} from '../../src/loop/wire/env-config';
+import { ENV, newEnvConfig, type EnvConfig } from '../../src/loop/wire/env-config/schema';
+import { asCmdEnv, asCmdEnvStrings, v24CmdEnv } from '../../src/loop/wire/env-config/emit';
+import { goURLParseError } from '../../src/core/go/url';
+import { parseEnvConfig, parseV24EnvConfig } from '../../src/loop/wire/env-config/parse';
 import { PLUGIN_KINDS, parseEnvFile, parseEnvText, pluginEnvVars } from '../../src/loop/wire/env-file';
 import {
   Hour,

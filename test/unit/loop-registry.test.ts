@@ -13,7 +13,9 @@ import createDebug from 'debug';
 
 import { ConfigError, LoopError } from '../../src/core/errors';
 import { RegistrarConfig, newCmdFactory } from '../../src/loop/host/cmd-factory';
-import { asCmdEnv, newEnvConfig, parseEnvConfig } from '../../src/loop/wire/env-config';
+import { asCmdEnv } from '../../src/loop/wire/env-config/emit';
+import { newEnvConfig } from '../../src/loop/wire/env-config/schema';
+import { parseEnvConfig } from '../../src/loop/wire/env-config/parse';
 import { Second } from '../../src/core/go/duration';
 import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from '../../src/loop/host/ports';
 import { ERR_EXISTS_MESSAGE, LoopRegistry, isErrExists, type RegisteredLoop } from '../../src/loop/host/registry';

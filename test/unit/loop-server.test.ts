@@ -6,7 +6,7 @@ import { isLooppError } from '../../src/core/errors';
 import { createStderrParser, isHclogTimestamp } from '../../src/wire/hclog';
 import { Base, ServiceError, type Service } from '../../src/loop/plugin/base';
 import { createHealthChecker } from '../../src/loop/plugin/checker';
-import { parseV24EnvConfig } from '../../src/loop/wire/env-config';
+import { parseV24EnvConfig } from '../../src/loop/wire/env-config/parse';
 import { createLoopPluginLogger, formatLoopLogLine } from '../../src/loop/plugin/logger';
 import { PromServer, createPromServer } from '../../src/loop/plugin/prom-server';
 import { startServer } from '../../src/loop/plugin/start-server';

@@ -13,7 +13,7 @@
  */
 import { ConfigError, LoopError, LooppError, messageOf } from '../../core/errors';
 import { goQuote } from '../../core/go/strconv';
-import { asCmdEnv, v24CmdEnv } from '../wire/env-config';
+import { asCmdEnv, v24CmdEnv } from '../wire/env-config/emit';
 import type { LoopMode, LoopRegistry, RegisteredLoop } from './registry';
 
 export interface LaunchSpec {

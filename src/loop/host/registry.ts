@@ -19,7 +19,7 @@
 import { createLog, type Log } from '../../core/debug';
 import { ConfigError, LoopError, messageOf } from '../../core/errors';
 import { goQuote } from '../../core/go/strconv';
-import { newEnvConfig, type EnvConfig } from '../wire/env-config';
+import { newEnvConfig, type EnvConfig } from '../wire/env-config/schema';
 import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from './ports';
 
 export type LoopMode = 'newest' | 'v2.4';

@@ -28,7 +28,8 @@ import { promClient } from './prom-client';
 import { ConfigError, LoopError, isLooppError, messageOf } from '../../core/errors';
 import type { HealthReporter } from './base';
 import { createHealthChecker, type HealthChecker } from './checker';
-import { parseEnvConfig, type EnvConfig } from '../wire/env-config';
+import { parseEnvConfig } from '../wire/env-config/parse';
+import type { EnvConfig } from '../wire/env-config/schema';
 import { createLoopPluginLogger, type LoopPluginLogger, type LoopPluginLoggerOptions } from './logger';
 import { PromServer } from './prom-server';
 
