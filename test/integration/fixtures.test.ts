@@ -106,6 +106,32 @@ describe('plugins that exit right after the handshake', () => {
   }
 });
 
+describe('the connection step is inside the start', () => {
+  for (const mux of [false, true]) {
+    const mode = mux ? 'multiplexed' : 'classic';
+    it(`${mode}: the caller's signal aborts a start stuck connecting (StartError ERR_LOOPP_ABORTED, reason kept)`, async () => {
+      const reason = new Error('caller gave up');
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(reason), 400);
+      const t0 = Date.now();
+      const err = await expectStartFailure('silent-after-handshake', { grpcBrokerMultiplex: mux, autoMTLS: false, signal: ac.signal });
+      assert.ok(err instanceof StartError, String(err));
+      assert.equal(err.code, 'ERR_LOOPP_ABORTED');
+      assert.equal(err.cause, reason);
+      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    });
+    it(`${mode}: startTimeoutMs bounds the whole start, connection included (one deadline)`, async () => {
+      const t0 = Date.now();
+      const err = await expectStartFailure('silent-after-handshake', { grpcBrokerMultiplex: mux, autoMTLS: true, startTimeoutMs: 700 });
+      const ms = Date.now() - t0;
+      assert.ok(err instanceof StartError, String(err));
+      assert.equal(err.code, 'ERR_LOOPP_START_TIMEOUT');
+      assert.equal(err.input, 700);
+      assert.ok(ms >= 650 && ms < 5000, `took ${ms} ms`);
+    });
+  }
+});
+
 describe('start-up failures', () => {
   it('bad core version', async () => {
     const err = await expectStartFailure('bad-core-version');
