@@ -445,27 +445,52 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
   it('carries an HTTP/2 request/response over a yamux stream', async () => {
     const { client, server } = await sessionPair();
     const h2server = http2.createServer();
+    const streamErrors: unknown[] = [];
     h2server.on('stream', (st, headers) => {
       st.respond({ ':status': 200, 'content-type': 'text/plain' });
       st.end(`hello ${String(headers[':path'])}`);
     });
-    server.on('stream', (s) => h2server.emit('connection', s));
-    const conn = http2.connect('http://localhost', { createConnection: () => client.open() });
-    conn.on('error', () => {});
-    for (const p of ['/a', '/b']) {
-      const req = conn.request({ ':path': p });
-      const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
-      assert.equal(headers[':status'], 200);
-      req.setEncoding('utf8');
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      assert.equal(body, `hello ${p}`);
+    server.on('stream', (s) => {
+      s.on('error', (e) => streamErrors.push(e));
+      h2server.emit('connection', s);
+    });
+    const conn = http2.connect('http://localhost', {
+      createConnection: () => {
+        const s = client.open();
+        s.on('error', (e) => streamErrors.push(e));
+        return s;
+      },
+    });
+    const connErrors: unknown[] = [];
+    conn.on('error', (e) => connErrors.push(e));
+    try {
+      for (const p of ['/a', '/b']) {
+        const req = conn.request({ ':path': p });
+        const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+        assert.equal(headers[':status'], 200);
+        // Read as grpc-js does ('data' and 'end'), not with for await: in Node 24 (24.22.3 here; the
+        // report says since 24.20, nodejs/node#65677) finished(), behind the async iterator, decides at
+        // once when it sees an Http2Stream's own `closed` (the HTTP/2 state, true once END_STREAM came)
+        // and reports a premature close for a body that is complete but not read yet. Over plain TCP
+        // too, whenever the END_STREAM is in before the loop starts: not a yamux matter.
+        const body = await readAll(req);
+        assert.equal(body.toString('utf8'), `hello ${p}`);
+      }
+      const closed = once(conn, 'close');
+      conn.close();
+      await closed;
+      // Both yamux streams ended with FIN both ways (no RST, no error) and left their sessions.
+      for (let i = 0; i < 50 && client.numStreams + server.numStreams > 0; i++) await sleep(10);
+      assert.equal(client.numStreams, 0);
+      assert.equal(server.numStreams, 0);
+      assert.deepEqual(streamErrors, []);
+      assert.deepEqual(connErrors, []);
+    } finally {
+      conn.destroy();
+      h2server.close();
+      await client.close();
+      await server.close();
     }
-    const closed = once(conn, 'close');
-    conn.close();
-    await closed;
-    h2server.close();
-    await client.close();
   });
 });
 
