@@ -35,10 +35,10 @@ before(() => {
 });
 after(() => rmDir(dir));
 
-/** A connected pair of unix sockets. */
-async function socketPair(): Promise<[net.Socket, net.Socket]> {
+/** A connected pair of unix sockets; with `pauseOnConnect` the second one reads nothing until resumed. */
+async function socketPair(pauseOnConnect = false): Promise<[net.Socket, net.Socket]> {
   const sockPath = path.join(dir, `p${seq++}.sock`);
-  const server = net.createServer();
+  const server = net.createServer({ pauseOnConnect });
   await new Promise<void>((res) => server.listen(sockPath, res));
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
   const client = net.connect(sockPath);
@@ -663,6 +663,45 @@ describe('yamux protocol edge cases (raw peer)', () => {
     const [e] = await sErr;
     assert.ok(isYamuxError(e, 'session-shutdown'));
     assert.throws(() => session.open(), (x: unknown) => isYamuxError(x, 'session-shutdown'));
+  });
+
+  it('a peer closing the connection is a close, not an error, however the kernel reports it (EOF, ECONNRESET, EPIPE)', async () => {
+    // ECONNRESET: our ping still sits unread in the peer's socket when it closes.
+    {
+      const [a, b] = await socketPair(true);
+      const session = createYamuxSession({ socket: a, side: 'client', instance: 'raw-test reset' });
+      const errors: unknown[] = [];
+      session.on('error', (e) => errors.push(e));
+      const closeReason = closeEvent(session);
+      const ping = settle(session.ping());
+      await sleep(20);
+      b.destroy();
+      const reason = await closeReason;
+      assert.ok(isYamuxError(reason, 'connection-lost'), String(reason));
+      assert.equal((reason as Error).message, 'yamux: connection closed by peer');
+      assert.equal(((reason as Error).cause as NodeJS.ErrnoException | undefined)?.code, 'ECONNRESET');
+      const p = await ping;
+      assert.ok(!p.ok && isYamuxError(p.error, 'session-shutdown'), String(p));
+      await sleep(10);
+      assert.deepEqual(errors, []);
+    }
+    // EPIPE: the peer pings and closes at once; our ACK meets a closed socket.
+    {
+      const [a, b] = await socketPair();
+      const session = createYamuxSession({ socket: a, side: 'server', instance: 'raw-test pipe' });
+      const errors: unknown[] = [];
+      session.on('error', (e) => errors.push(e));
+      const closeReason = closeEvent(session);
+      b.on('error', () => {});
+      b.write(encodeHeader(FrameType.Ping, Flag.SYN, 0, 7));
+      b.destroy();
+      const reason = await closeReason;
+      assert.ok(isYamuxError(reason, 'connection-lost'), String(reason));
+      assert.equal((reason as Error).message, 'yamux: connection closed by peer');
+      assert.ok(['EPIPE', undefined].includes(((reason as Error).cause as NodeJS.ErrnoException | undefined)?.code), String((reason as Error).cause));
+      await sleep(10);
+      assert.deepEqual(errors, []);
+    }
   });
 
   it('closes the session when a stream we opened is never acknowledged', async () => {
