@@ -384,6 +384,36 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
     await client.close();
   });
 
+  it('writes held back by the window get their callbacks with an error when the stream ends without sending them', async () => {
+    const results = async (end: (s: YamuxStream, r: YamuxStream, client: YamuxSession) => void): Promise<string[]> => {
+      const { client, server } = await sessionPair();
+      const inbound = once(server, 'stream') as Promise<[YamuxStream]>;
+      const s = client.open();
+      s.on('error', () => {});
+      const got: string[] = [];
+      const note = (name: string) => (e?: Error | null) => got.push(`${name}:${e ? ((e as { kind?: string }).kind ?? (e as NodeJS.ErrnoException).code) : 'ok'}`);
+      s.write(randomBytes(INITIAL_STREAM_WINDOW + 1000), note('held')); // the peer does not read: waits for window
+      s.write(Buffer.from('queued'), note('queued')); // buffered by Node behind it
+      try {
+        const [r] = await inbound;
+        r.on('error', () => {});
+        await sleep(30);
+        assert.deepEqual(got, []);
+        const closed = new Promise((resolve) => s.once('close', resolve));
+        end(s, r, client);
+        await closed;
+        await sleep(10);
+        return got;
+      } finally {
+        await client.close();
+        await server.close();
+      }
+    };
+    assert.deepEqual(await results((s) => s.destroy()), ['held:stream-closed', 'queued:stream-closed']);
+    assert.deepEqual(await results((_s, r) => r.destroy()), ['held:connection-reset', 'queued:connection-reset']);
+    assert.deepEqual(await results((_s, _r, client) => void client.close()), ['held:session-shutdown', 'queued:session-shutdown']);
+  });
+
   it('ping() measures the round trip; keepalive pings are answered', async () => {
     const { client, server } = await sessionPair({ keepaliveIntervalMs: 20, connectionWriteTimeoutMs: 500 }, { keepaliveIntervalMs: 20 });
     const rtt = await client.ping();
