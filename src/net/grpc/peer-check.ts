@@ -11,10 +11,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as tls from 'node:tls';
-import { PluginError, messageOf } from '../../core/errors';
+import { PluginError } from '../../core/errors';
 import { netConnectOptions } from '../transport';
 import type { CertificateBundle } from '../mtls/cert';
 import { MTLS_SERVER_NAME } from './credentials';
+import { describeTlsFailure } from './tls-failure';
 
 export interface PeerCheckOptions {
   /** The host's main channel; the probe dials its target (the bridge socket in multiplexed mode). */
@@ -83,7 +84,7 @@ export async function checkPeerCertificate(o: PeerCheckOptions): Promise<PluginE
   if (state !== grpc.connectivityState.TRANSIENT_FAILURE) return undefined;
   const err = await probe(o);
   if (err === undefined || !isTlsFailure(err)) return undefined;
-  return new PluginError('ERR_LOOPP_TLS', `error connecting to plugin: TLS handshake failed: ${messageOf(err)}`, {
+  return new PluginError('ERR_LOOPP_TLS', `error connecting to plugin: TLS handshake failed: ${describeTlsFailure(err.code)}`, {
     input: { target: o.channel.getTarget(), tlsCode: err.code },
     cause: err,
     hint: 'The process serving this address is not the one that printed the handshake (its certificate differs from handshake field 6), or it does not trust ours.',
