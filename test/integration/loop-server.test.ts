@@ -12,9 +12,9 @@ import { startPlugin } from '../../src/index';
 import type { PluginLogEntry } from '../../src/host/stderr';
 import { rmDir, run, sleep, tmpDir } from '../helpers';
 
-const SERVER_JS = require.resolve('../../src/loop/server');
-const BASE_JS = require.resolve('../../src/loop/base');
-const SERVE_JS = require.resolve('../../src/server/serve');
+const SERVER_JS = require.resolve('../../src/loop/plugin/start-server');
+const BASE_JS = require.resolve('../../src/loop/plugin/base');
+const SERVE_JS = require.resolve('../../src/plugin/serve');
 
 /** The two uint32 variables the newest EnvConfig parser requires (a newest host always sends them). */
 const MERCURY = { CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE: '0', CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY: '0' };

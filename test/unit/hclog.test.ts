@@ -76,7 +76,7 @@ describe('formatHclogLine', () => {
 
   it('uses the process time zone by default (TZ=UTC and TZ=Asia/Kolkata child processes)', () => {
     const script =
-      `const { formatHclogTimestamp } = require(${JSON.stringify(require.resolve('../../src/hclog'))});` +
+      `const { formatHclogTimestamp } = require(${JSON.stringify(require.resolve('../../src/wire/hclog'))});` +
       `process.stdout.write(formatHclogTimestamp(new Date(${T.getTime()})));`;
     const run = (tz: string) =>
       execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: tz }, encoding: 'utf8' });

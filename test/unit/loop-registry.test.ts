@@ -167,7 +167,7 @@ describe('port allocators', () => {
 
   it('free: holds no timer or handle that keeps the process alive', async () => {
     // A child takes a port and returns; it must exit on its own (the lock listener is unref'd).
-    const mod = path.resolve(__dirname, '..', '..', 'src', 'loop', 'ports.js');
+    const mod = path.resolve(__dirname, '..', '..', 'src', 'loop', 'host', 'ports.js');
     const script = `require(${JSON.stringify(mod)}).createFreePortAllocator().take().then((p) => console.log(p))`;
     const started = Date.now();
     const out = await new Promise<string>((resolve, reject) => {
