@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger';
 import { TeardownScope } from '../core/teardown';
 import { checkFirstConnection } from '../net/grpc/connect-check';
 import { transportCredentials } from '../net/grpc/credentials';
+import { describeTlsFailure } from '../net/grpc/tls-failure';
 import { decodeHandshakeCert, derToPem, generateCertificate, type CertificateBundle } from '../net/mtls/cert';
 import { listenTcp, listenUnix } from '../net/transport';
 import { versionTable, type PluginSet, type VersionedPluginSets } from '../shared/plugin-set';
@@ -286,10 +287,7 @@ async function ensureConnected(connection: PluginConnection, tls: { own: Certifi
   signal.throwIfAborted();
   const target = connection.channel.getTarget();
   if (failure.kind === 'tls') {
-    // loopp's own text, stable across Node versions (Node 24 appends advice to its verification
-    // errors); Node's error stays the cause and its code the input.
-    const whose = /ALERT/.test(failure.error.code ?? '') ? 'the plugin refused our certificate' : "the plugin's certificate is not the one its handshake announced";
-    throw new StartError('ERR_LOOPP_TLS', `error connecting to plugin: TLS handshake failed: ${whose}`, {
+    throw new StartError('ERR_LOOPP_TLS', `error connecting to plugin: TLS handshake failed: ${describeTlsFailure(failure.error.code)}`, {
       input: { target, tlsCode: failure.error.code },
       cause: failure.error,
       hint: 'The process serving this address is not the one that printed the handshake (its certificate differs from handshake field 6), or it does not trust ours.',

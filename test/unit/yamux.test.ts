@@ -35,10 +35,10 @@ before(() => {
 });
 after(() => rmDir(dir));
 
-/** A connected pair of unix sockets. */
-async function socketPair(): Promise<[net.Socket, net.Socket]> {
+/** A connected pair of unix sockets; with `pauseOnConnect` the second one reads nothing until resumed. */
+async function socketPair(pauseOnConnect = false): Promise<[net.Socket, net.Socket]> {
   const sockPath = path.join(dir, `p${seq++}.sock`);
-  const server = net.createServer();
+  const server = net.createServer({ pauseOnConnect });
   await new Promise<void>((res) => server.listen(sockPath, res));
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
   const client = net.connect(sockPath);
@@ -384,6 +384,36 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
     await client.close();
   });
 
+  it('writes held back by the window get their callbacks with an error when the stream ends without sending them', async () => {
+    const results = async (end: (s: YamuxStream, r: YamuxStream, client: YamuxSession) => void): Promise<string[]> => {
+      const { client, server } = await sessionPair();
+      const inbound = once(server, 'stream') as Promise<[YamuxStream]>;
+      const s = client.open();
+      s.on('error', () => {});
+      const got: string[] = [];
+      const note = (name: string) => (e?: Error | null) => got.push(`${name}:${e ? ((e as { kind?: string }).kind ?? (e as NodeJS.ErrnoException).code) : 'ok'}`);
+      s.write(randomBytes(INITIAL_STREAM_WINDOW + 1000), note('held')); // the peer does not read: waits for window
+      s.write(Buffer.from('queued'), note('queued')); // buffered by Node behind it
+      try {
+        const [r] = await inbound;
+        r.on('error', () => {});
+        await sleep(30);
+        assert.deepEqual(got, []);
+        const closed = new Promise((resolve) => s.once('close', resolve));
+        end(s, r, client);
+        await closed;
+        await sleep(10);
+        return got;
+      } finally {
+        await client.close();
+        await server.close();
+      }
+    };
+    assert.deepEqual(await results((s) => s.destroy()), ['held:stream-closed', 'queued:stream-closed']);
+    assert.deepEqual(await results((_s, r) => r.destroy()), ['held:connection-reset', 'queued:connection-reset']);
+    assert.deepEqual(await results((_s, _r, client) => void client.close()), ['held:session-shutdown', 'queued:session-shutdown']);
+  });
+
   it('ping() measures the round trip; keepalive pings are answered', async () => {
     const { client, server } = await sessionPair({ keepaliveIntervalMs: 20, connectionWriteTimeoutMs: 500 }, { keepaliveIntervalMs: 20 });
     const rtt = await client.ping();
@@ -445,27 +475,52 @@ describe('yamux sessions (TS <-> TS over a unix socket)', () => {
   it('carries an HTTP/2 request/response over a yamux stream', async () => {
     const { client, server } = await sessionPair();
     const h2server = http2.createServer();
+    const streamErrors: unknown[] = [];
     h2server.on('stream', (st, headers) => {
       st.respond({ ':status': 200, 'content-type': 'text/plain' });
       st.end(`hello ${String(headers[':path'])}`);
     });
-    server.on('stream', (s) => h2server.emit('connection', s));
-    const conn = http2.connect('http://localhost', { createConnection: () => client.open() });
-    conn.on('error', () => {});
-    for (const p of ['/a', '/b']) {
-      const req = conn.request({ ':path': p });
-      const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
-      assert.equal(headers[':status'], 200);
-      req.setEncoding('utf8');
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      assert.equal(body, `hello ${p}`);
+    server.on('stream', (s) => {
+      s.on('error', (e) => streamErrors.push(e));
+      h2server.emit('connection', s);
+    });
+    const conn = http2.connect('http://localhost', {
+      createConnection: () => {
+        const s = client.open();
+        s.on('error', (e) => streamErrors.push(e));
+        return s;
+      },
+    });
+    const connErrors: unknown[] = [];
+    conn.on('error', (e) => connErrors.push(e));
+    try {
+      for (const p of ['/a', '/b']) {
+        const req = conn.request({ ':path': p });
+        const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+        assert.equal(headers[':status'], 200);
+        // Read as grpc-js does ('data' and 'end'), not with for await: in Node 24 (24.22.3 here; the
+        // report says since 24.20, nodejs/node#65677) finished(), behind the async iterator, decides at
+        // once when it sees an Http2Stream's own `closed` (the HTTP/2 state, true once END_STREAM came)
+        // and reports a premature close for a body that is complete but not read yet. Over plain TCP
+        // too, whenever the END_STREAM is in before the loop starts: not a yamux matter.
+        const body = await readAll(req);
+        assert.equal(body.toString('utf8'), `hello ${p}`);
+      }
+      const closed = once(conn, 'close');
+      conn.close();
+      await closed;
+      // Both yamux streams ended with FIN both ways (no RST, no error) and left their sessions.
+      for (let i = 0; i < 50 && client.numStreams + server.numStreams > 0; i++) await sleep(10);
+      assert.equal(client.numStreams, 0);
+      assert.equal(server.numStreams, 0);
+      assert.deepEqual(streamErrors, []);
+      assert.deepEqual(connErrors, []);
+    } finally {
+      conn.destroy();
+      h2server.close();
+      await client.close();
+      await server.close();
     }
-    const closed = once(conn, 'close');
-    conn.close();
-    await closed;
-    h2server.close();
-    await client.close();
   });
 });
 
@@ -638,6 +693,45 @@ describe('yamux protocol edge cases (raw peer)', () => {
     const [e] = await sErr;
     assert.ok(isYamuxError(e, 'session-shutdown'));
     assert.throws(() => session.open(), (x: unknown) => isYamuxError(x, 'session-shutdown'));
+  });
+
+  it('a peer closing the connection is a close, not an error, however the kernel reports it (EOF, ECONNRESET, EPIPE)', async () => {
+    // ECONNRESET: our ping still sits unread in the peer's socket when it closes.
+    {
+      const [a, b] = await socketPair(true);
+      const session = createYamuxSession({ socket: a, side: 'client', instance: 'raw-test reset' });
+      const errors: unknown[] = [];
+      session.on('error', (e) => errors.push(e));
+      const closeReason = closeEvent(session);
+      const ping = settle(session.ping());
+      await sleep(20);
+      b.destroy();
+      const reason = await closeReason;
+      assert.ok(isYamuxError(reason, 'connection-lost'), String(reason));
+      assert.equal((reason as Error).message, 'yamux: connection closed by peer');
+      assert.equal(((reason as Error).cause as NodeJS.ErrnoException | undefined)?.code, 'ECONNRESET');
+      const p = await ping;
+      assert.ok(!p.ok && isYamuxError(p.error, 'session-shutdown'), String(p));
+      await sleep(10);
+      assert.deepEqual(errors, []);
+    }
+    // EPIPE: the peer pings and closes at once; our ACK meets a closed socket.
+    {
+      const [a, b] = await socketPair();
+      const session = createYamuxSession({ socket: a, side: 'server', instance: 'raw-test pipe' });
+      const errors: unknown[] = [];
+      session.on('error', (e) => errors.push(e));
+      const closeReason = closeEvent(session);
+      b.on('error', () => {});
+      b.write(encodeHeader(FrameType.Ping, Flag.SYN, 0, 7));
+      b.destroy();
+      const reason = await closeReason;
+      assert.ok(isYamuxError(reason, 'connection-lost'), String(reason));
+      assert.equal((reason as Error).message, 'yamux: connection closed by peer');
+      assert.ok(['EPIPE', undefined].includes(((reason as Error).cause as NodeJS.ErrnoException | undefined)?.code), String((reason as Error).cause));
+      await sleep(10);
+      assert.deepEqual(errors, []);
+    }
   });
 
   it('closes the session when a stream we opened is never acknowledged', async () => {

@@ -120,7 +120,8 @@ export interface YamuxSession {
 
 /**
  * Events: 'stream' (inbound stream, already ACKed), 'goaway' (peer sent GoAway 0), 'error' (the session
- * failed; emitted only when someone listens, so an unhandled session failure never crashes the process),
+ * failed; emitted only when someone listens, so an unhandled session failure never crashes the process;
+ * the peer closing the connection, whether seen as EOF, ECONNRESET or EPIPE, is no failure),
  * 'close' (always, once, with the failure if any).
  */
 export class YamuxSession extends EventEmitter {
@@ -362,6 +363,17 @@ export class YamuxSession extends EventEmitter {
   };
 
   private readonly onSocketError = (err: Error): void => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE' || code === 'ECONNRESET') {
+      // The peer closed the connection, and only timing decides how the kernel tells us: if frames of
+      // ours cross its close (the ACK of its last keepalive ping, a window update) that write fails with
+      // EPIPE, and if they still sat unread in its buffer when it closed, our read gets ECONNRESET
+      // instead of EOF. Either is the same close as 'end'; as an 'error' it turned a peer's orderly
+      // Close() into a session failure now and then, under load. Go's receive loop, too, takes
+      // "reset by peer" for a plain end of the session. The socket's error stays the reason's cause.
+      this.terminate(new YamuxError('connection-lost', 'connection closed by peer', { cause: err, hint: 'the peer closed the yamux session' }), false);
+      return;
+    }
     this.terminate(new YamuxError('connection-lost', `connection error: ${err.message}`, { cause: err }), true);
   };
 

@@ -278,10 +278,16 @@ export class YamuxStream extends Duplex {
       this.host.forget(this);
     }
     this.reset = true;
+    const unsent = this.pending;
     this.pending = null;
     this.recvQueue = [];
     this.recvHead = 0;
     this.recvQueued = 0;
+    // A write still waiting for window or socket space will never go out now, but its callback must
+    // run all the same: until it does, Node's Writable counts that write as in flight, so the callbacks
+    // of the writes queued behind it never run either (errorBuffer waits for the write in flight), and
+    // whoever awaits one of them (a promisified write, a pipe's producer) hangs for good.
+    if (unsent !== null) unsent.cb(err ?? this.closedError());
     cb(err);
   }
 
