@@ -11,12 +11,20 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Timestamp, ContractReaderService, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, ErrorLogService, LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, MedianContractService, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, type SaveErrorRequest, DataSourceService, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, ContractConfigTrackerService, ContractTransmitterService, type LatestConfigRequest, OffchainConfigDigesterService, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, ReportingPluginFactoryClient, type ReportingPluginConfig, type ReportingPluginInfo, ReportingPluginService } from '../../gen';
+import { Timestamp, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, type LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, type LatestConfigRequest, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
 import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { LoopHostedService } from './service';
 import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
+
+// Loaded with loopp/loop, not with loopp (see src/gen.ts).
+const { ContractReaderService } = loopProtos.contractReader();
+const { ErrorLogService, MedianContractService, OnchainConfigCodecService, PluginMedianClient, ReportCodecService } = loopProtos.median();
+const { DataSourceService } = loopProtos.medianDatasource();
+const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
+const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
+const latestTransmissionDetailsReplyCodec = loopProtos.median().LatestTransmissionDetailsReply;
 
 export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
 
@@ -182,7 +190,7 @@ const MedianContractDefinition = {
     ...MedianContractService.latestTransmissionDetails,
     responseSerialize: (v: LatestTransmissionDetailsWire): Buffer => {
       const { latestTimestamp, ...rest } = v;
-      const w = LatestTransmissionDetailsReply.encode({ ...rest, latestTimestamp: undefined });
+      const w = latestTransmissionDetailsReplyCodec.encode({ ...rest, latestTimestamp: undefined });
       Timestamp.encode(latestTimestamp, w.uint32(42).fork()).join();
       return Buffer.from(w.finish());
     },

@@ -5,12 +5,17 @@
  * are those of chainlink-common v1.3.1 (proto/loop/).
  */
 import * as grpc from '@grpc/grpc-js';
-import { CapabilitiesRegistryService, type DecryptRequest, KeystoreService, type SignRequest, type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerReply, type NewRelayerRequest, PluginRelayerClient, RelayerClient } from '../../gen';
+import { type DecryptRequest, type SignRequest, type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerReply, type NewRelayerRequest, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import type { GrpcBroker, PluginClientContext } from '../../index';
 import { callUnary, handleUnary, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { LoopHostedService } from './service';
 import type { Keystore } from '../wire/keystore';
+
+// Loaded with loopp/loop, not with loopp (see src/gen.ts).
+const { CapabilitiesRegistryService } = loopProtos.capabilitiesRegistry();
+const { KeystoreService } = loopProtos.keystore();
+const { PluginRelayerClient, RelayerClient } = loopProtos.relayer();
 
 export interface NewRelayerOptions {
   /** Relayer config, TOML. */

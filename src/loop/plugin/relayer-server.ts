@@ -5,18 +5,14 @@
  * plugin's own service answers loop.Service beside PluginRelayer.
  */
 import * as grpc from '@grpc/grpc-js';
-import {
-  type ChainInfo,
-  type ChainStatus,
-  KeystoreClient,
-  type ListNodeStatusesReply,
-  type NewRelayerRequest,
-  PluginRelayerService,
-  RelayerService,
-} from '../../gen';
+import { type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerRequest, loopProtos } from '../../gen';
 import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
 import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '../wire/rpc';
+
+// Loaded with loopp/loop, not with loopp (see src/gen.ts).
+const { KeystoreClient } = loopProtos.keystore();
+const { PluginRelayerService, RelayerService } = loopProtos.relayer();
 
 /** A relayer as a TypeScript LOOP implements it (the part of chainlink-common's Relayer served today). */
 export interface RelayerServer extends LoopServiceObject {

@@ -5,7 +5,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { BrokerServer, GrpcBroker } from '../../index';
-import { Empty, ServiceService } from '../../gen';
+import { Empty, loopProtos } from '../../gen';
+
+// Loaded with loopp/loop, not with loopp (see src/gen.ts).
+const { ServiceService } = loopProtos.relayer();
 
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -59,16 +59,26 @@ export interface TransportCredentials {
 
 /**
  * AutoMTLS credentials trusting only `peerCertPem` when this side has an identity, plaintext
- * otherwise. Built once: grpc-js credentials serve any number of channels and servers, and building
- * them parses the certificates and the P-521 key again.
+ * otherwise. Each kind is built on first use, then kept: grpc-js credentials serve any number of
+ * channels and servers, and building them parses the certificates and the P-521 key (a few ms on a
+ * plugin's start path, where a plugin only dials once a broker id is dialled).
  */
 export function transportCredentials(tls: { own: CertificateBundle; peerCertPem: string } | undefined): TransportCredentials {
   if (tls === undefined) {
-    const server = grpc.ServerCredentials.createInsecure();
-    const channel: MtlsChannel = { credentials: grpc.credentials.createInsecure(), options: {} };
-    return { server: () => server, channel: () => channel };
+    return {
+      server: once(() => grpc.ServerCredentials.createInsecure()),
+      channel: once((): MtlsChannel => ({ credentials: grpc.credentials.createInsecure(), options: {} })),
+    };
   }
-  const server = serverCredentials(tls.own, tls.peerCertPem);
-  const channel = channelCredentials(tls.own, tls.peerCertPem);
-  return { server: () => server, channel: () => channel };
+  // The peer's certificate is checked now, whichever kind is used first.
+  pemToDer(tls.peerCertPem);
+  return {
+    server: once(() => serverCredentials(tls.own, tls.peerCertPem)),
+    channel: once(() => channelCredentials(tls.own, tls.peerCertPem)),
+  };
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
