@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
@@ -29,11 +30,15 @@ interface Sample {
 
 function goHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number): Sample {
   const flags = ['-n', String(n), ...(mux ? ['-mux'] : []), ...(mtls ? ['-automtls'] : [])];
-  const out = JSON.parse(execFileSync(GO_HOST, flags, { env: { ...process.env, PLUGIN_CMD: pluginCmd }, encoding: 'utf8' })) as {
-    pluginServesMs: number[];
-    hostServesMs: number[];
-    errors: string[];
-  };
+  // go-plugin's host leaves brokered unix sockets behind when it kills its plugin: they go to a
+  // directory of this run's own (TMPDIR, which both Go sides use), removed afterwards.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-'));
+  let out: { pluginServesMs: number[]; hostServesMs: number[]; errors: string[] };
+  try {
+    out = JSON.parse(execFileSync(GO_HOST, flags, { env: { ...process.env, PLUGIN_CMD: pluginCmd, TMPDIR: tmp }, encoding: 'utf8' })) as typeof out;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   if (out.errors.length > 0) throw new Error(out.errors.join('; '));
   return { pluginServes: out.pluginServesMs, hostServes: out.hostServesMs };
 }
