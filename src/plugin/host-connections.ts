@@ -5,6 +5,7 @@
  * to let go of them.
  */
 import type { Duplex } from 'node:stream';
+import { allClosed } from '../core/closed';
 import type { Log } from '../core/debug';
 import type { Listener } from '../net/transport';
 import type { Multiplexer } from '../shared/mux';
@@ -66,20 +67,6 @@ export class HostConnections {
    */
   closedByHost(graceMs: number): Promise<void> {
     clearTimeout(this.#firstConnectionTimer);
-    const pending = [...this.#open].filter((c) => !c.destroyed);
-    if (pending.length === 0 || graceMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      let open = pending.length;
-      const timer = setTimeout(resolve, graceMs);
-      timer.unref();
-      for (const c of pending) {
-        c.once('close', () => {
-          if (--open === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      }
-    });
+    return allClosed(this.#open, graceMs);
   }
 }

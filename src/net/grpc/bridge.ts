@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { allClosed } from '../../core/closed';
 import type { Log } from '../../core/debug';
 import { messageOf } from '../../core/errors';
 
@@ -43,25 +44,6 @@ export function splice(a: Duplex, b: Duplex): void {
 
 /** How long a closed channel has to drop its bridged connections before they are cut. */
 const CLOSE_GRACE_MS = 1000;
-
-/** Resolves once every socket of `live` has closed, or after `graceMs`. */
-function allClosed(live: ReadonlySet<net.Socket>, graceMs: number): Promise<void> {
-  const open = [...live];
-  if (open.length === 0 || graceMs <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    let left = open.length;
-    const timer = setTimeout(resolve, graceMs);
-    timer.unref();
-    for (const s of open) {
-      s.once('close', () => {
-        if (--left === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-  });
-}
 
 export async function createBridge(connect: () => Promise<Duplex>, options: { dir?: string; log: Log; label: string }): Promise<Bridge> {
   const dir = await fsp.mkdtemp(path.join(options.dir ?? tmpdir(), 'loopp-mux-'));
