@@ -16,8 +16,11 @@ describe('allClosed', () => {
   });
   it('resolves after the bound when a stream stays open, and at once for none or already closed', async () => {
     const open = new PassThrough();
+    // The bound's timer keeps nothing alive (a socket would, in real use); this one stands in for it.
+    const alive = setInterval(() => {}, 1000);
     const t0 = Date.now();
     await allClosed([open], 60);
+    clearInterval(alive);
     assert.ok(Date.now() - t0 >= 55);
     assert.equal(open.destroyed, false);
     const gone = new PassThrough();
