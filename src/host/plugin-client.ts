@@ -37,7 +37,6 @@ export interface PluginClientInit<P extends PluginSet> {
   spawnedAtMs: number;
   gracefulShutdownMs: number;
   log: Log;
-  onClosed?: () => void;
 }
 
 export interface PingOptions {
@@ -82,7 +81,6 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
       init.log('exited code=%s signal=%s reason=%s', e.code, e.signal, e.reason);
       this.#abort.abort(new PluginError('ERR_LOOPP_CLOSED', `plugin ${this.name} exited`, { input: e }));
       void this.#c.connection.close();
-      this.#c.onClosed?.();
     });
   }
 
