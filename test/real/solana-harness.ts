@@ -57,6 +57,12 @@ export interface HarnessOptions {
   pingIntervalMs?: number;
 }
 
+/** One record as `12ms error Logger.Name: message {fields}`, without zap's caller and stack trace. */
+function line(r: TimedRecord): string {
+  const { stacktrace: _s, caller: _c, ...fields } = r.fields;
+  return `${r.atMs}ms ${r.level} ${r.logger ?? '-'}: ${r.message} ${JSON.stringify(fields)}`;
+}
+
 export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
   const cmd = solanaBinary();
   const sockDir = tmpDir('loopp-real-solana-');
@@ -94,7 +100,7 @@ export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
     newRelayerErrors,
     sockDir,
     t0,
-    lines: (re) => logs.filter((r) => re.test(r.message)).map((r) => `${r.atMs}ms ${r.level} ${r.logger ?? '-'}: ${r.message} ${JSON.stringify(r.fields)}`),
+    lines: (re) => logs.filter((r) => re.test(r.message)).map(line),
     waitFor: async (what, cond, timeoutMs) => {
       const until = Date.now() + timeoutMs;
       while (!cond()) {
