@@ -157,14 +157,14 @@ describe('real chainlink-solana relayer LOOP', () => {
     const relayer = heads(await started(h));
     const seen = () => new Set(rpc.calls.map((c) => c.method));
     await h.waitFor('getVersion and getLatestBlockhash polls', () => seen().has('getVersion') && seen().has('getLatestBlockhash'), 15_000);
+    report('MultiNode calls', [[...seen()].sort().join(' '), ...rpc.calls.slice(0, 12).map((c) => `${c.atMs} ms ${c.method} ${JSON.stringify(c.params)}`)]);
+    report('MultiNode warn/error/critical lines', h.lines(/./).filter((l) => / (warn|critical|error) /.test(l)));
+    assert.deepEqual(h.logs.filter((r) => r.level === 'critical'), []);
     const head = await relayer.latestHead();
     const slot = rpc.lastServedBlockSlot();
     assert.ok(slot !== undefined);
     report('MultiNode LatestHead', [`slot ${slot}: height ${head.height} hash ${head.hash.toString()} timestamp ${head.timestamp}`]);
     assert.deepEqual(head, headOf(slot));
-    report('MultiNode calls', [[...seen()].sort().join(' ')]);
-    report('MultiNode critical/error lines', h.lines(/./).filter((l) => / (critical|error) /.test(l)));
-    assert.deepEqual(h.logs.filter((r) => r.level === 'critical'), []);
     assert.deepEqual(rpc.unknown, []);
   });
 
