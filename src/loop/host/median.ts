@@ -15,6 +15,8 @@ import { Timestamp, type GetLatestValueReply, type GetLatestValueRequest, type B
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
 import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import type { Logger } from '../../core/logger';
+import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
 import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
 
@@ -130,6 +132,13 @@ export interface NewMedianFactoryOptions {
   errorLog: ErrorLog;
   /** Sent as JSON; omitted when undefined. */
   deviationFuncDefinition?: Record<string, unknown>;
+  /**
+   * The node's CL_MIN_OCR2_MAX_DURATION_QUERY (nanoseconds), applied to Solana jobs: each reporting
+   * plugin's MaxDurationQuery is raised to it (see query-deadline.ts). Unset: not applied.
+   */
+  minMaxDurationQueryNs?: number;
+  /** Receives the warning when MaxDurationQuery is raised. */
+  logger?: Logger;
   signal?: AbortSignal;
 }
 
@@ -351,6 +360,8 @@ export class PluginMedianHost {
     return {
       id: reply.reportingPluginFactoryID,
       newReportingPlugin: async (config, signal) => {
+        // Refused here, before the plugin sees it: a zero deadline would fail every Query.
+        const queryMs = queryDeadlineNs(config.maxDurationQuery, o.minMaxDurationQueryNs, o.logger) / 1e6;
         const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
         const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
@@ -358,7 +369,8 @@ export class PluginMedianHost {
         const handle: ReportingPluginHandle = {
           id: r.reportingPluginID,
           info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp })).query,
+          // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
+          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp }, undefined, { deadline: Date.now() + queryMs })).query,
           observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
           report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
           shouldAcceptFinalizedReport: async (reportTimestamp, report) =>

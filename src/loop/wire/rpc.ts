@@ -14,11 +14,11 @@ export type MaybePromise<T> = T | Promise<T>;
 
 type Unary<Res> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
 
-/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call. */
-export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call; `options` may set a deadline. */
+export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal, options: grpc.CallOptions = {}): Promise<Res> {
   const fn = (client as unknown as Record<string, Unary<Res>>)[key] as Unary<Res>;
   return new Promise((resolve, reject) => {
-    const c = fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
+    const c = fn.call(client, req, new grpc.Metadata(), options, (e, r) => {
       signal?.removeEventListener('abort', onAbort);
       if (e) reject(e);
       else resolve(r);
