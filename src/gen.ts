@@ -24,13 +24,19 @@ import type * as RelayerPb from './gen/loop/relayer';
 import type * as KeystorePb from './gen/loop/keystore';
 import type * as CapabilitiesRegistryPb from './gen/loop/capabilities_registry';
 import type * as ContractReaderPb from './gen/loop/contract_reader';
+import type * as ContractWriterPb from './gen/loop/contract_writer';
+import type * as ChainQueryPb from './gen/loop/chain/common/query';
+import type * as EvmPb from './gen/loop/chain/evm/evm';
 import type * as MedianPb from './gen/loop/median';
 import type * as MedianDatasourcePb from './gen/loop/median_datasource';
 import type * as ReportingPb from './gen/loop/reporting';
-export type { AttributedOnchainSignature, BigInt, ChainInfo, ChainStatus, ConfigDigestRequest, ContractConfig, ContractConfigTrackerService, ContractTransmitterService, GetChainInfoReply, GetChainStatusReply, HealthReportReply, LatestConfigRequest, ListNodeStatusesReply, ListNodeStatusesRequest, NameReply, NewRelayerReply, NewRelayerRequest, OffchainConfigDigesterService, PluginRelayerClient, PluginRelayerService, RelayerClient, RelayerService, ReportContext, ReportTimestamp, ServiceService, TransmitRequest } from './gen/loop/relayer';
+export type { AttributedOnchainSignature, BigInt, ChainInfo, ChainStatus, ConfigDigestRequest, FinalizedHeadReply, LatestHeadReply, NewConfigProviderReply, NewConfigProviderRequest, NewContractReaderReply, NewContractWriterReply, NewPluginProviderReply, NewPluginProviderRequest, NodeStatus, PluginArgs, RelayArgs, ReplayRequest, TransactionRequest, ContractConfig, ContractConfigTrackerService, ContractTransmitterService, GetChainInfoReply, GetChainStatusReply, HealthReportReply, LatestConfigRequest, ListNodeStatusesReply, ListNodeStatusesRequest, NameReply, NewRelayerReply, NewRelayerRequest, OffchainConfigDigesterService, PluginRelayerClient, PluginRelayerService, RelayerClient, RelayerService, ReportContext, ReportTimestamp, ServiceService, TransmitRequest } from './gen/loop/relayer';
 export type { AccountsReply, DecryptRequest, KeystoreClient, KeystoreService, SignRequest } from './gen/loop/keystore';
 export type { CapabilitiesRegistryService } from './gen/loop/capabilities_registry';
-export type { ContractReaderService, GetLatestValueReply, GetLatestValueRequest } from './gen/loop/contract_reader';
+export type { BatchGetLatestValuesReply, BatchGetLatestValuesRequest, BatchRead, BatchReadResult, BindRequest, BoundContract, ContractBatch, ContractBatchResult, ContractKeyFilter, ContractReaderService, GetLatestValueReply, GetLatestValueRequest, Head, QueryKeyFilter, QueryKeyReply, QueryKeyRequest, QueryKeysReply, QueryKeysRequest, Sequence, SequenceWithKey, UnbindRequest } from './gen/loop/contract_reader';
+export type { ContractWriterService, GetEstimateFeeReply, GetEstimateFeeRequest, GetFeeComponentsReply, SubmitTransactionRequest, TransactionMeta } from './gen/loop/contract_writer';
+export type { Block as QueryBlock, BooleanExpression, Comparator, Expression, Limit, LimitAndSort, Primitive, SortBy, Timestamp as QueryTimestamp, TxHash as QueryTxHash, ValueComparator } from './gen/loop/chain/common/query';
+export type { GetTransactionStatusReply, GetTransactionStatusRequest } from './gen/loop/chain/evm/evm';
 export type { BuildReportRequest, DecodeRequest, EncodeRequest, ErrorLogService, LatestRoundRequestedRequest, LatestTransmissionDetailsReply, MaxReportLengthRequest, MedianContractService, MedianFromReportRequest, NewMedianFactoryReply, NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, SaveErrorRequest } from './gen/loop/median';
 export type { DataSourceService, ObserveRequest } from './gen/loop/median_datasource';
 export type { AttributedObservation, NewReportingPluginReply, ReportingPluginConfig, ReportingPluginFactoryClient, ReportingPluginInfo, ReportingPluginService } from './gen/loop/reporting';
@@ -41,6 +47,9 @@ export const loopProtos = {
   keystore: (): typeof KeystorePb => require('./gen/loop/keystore') as typeof KeystorePb,
   capabilitiesRegistry: (): typeof CapabilitiesRegistryPb => require('./gen/loop/capabilities_registry') as typeof CapabilitiesRegistryPb,
   contractReader: (): typeof ContractReaderPb => require('./gen/loop/contract_reader') as typeof ContractReaderPb,
+  contractWriter: (): typeof ContractWriterPb => require('./gen/loop/contract_writer') as typeof ContractWriterPb,
+  chainQuery: (): typeof ChainQueryPb => require('./gen/loop/chain/common/query') as typeof ChainQueryPb,
+  evm: (): typeof EvmPb => require('./gen/loop/chain/evm/evm') as typeof EvmPb,
   median: (): typeof MedianPb => require('./gen/loop/median') as typeof MedianPb,
   medianDatasource: (): typeof MedianDatasourcePb => require('./gen/loop/median_datasource') as typeof MedianDatasourcePb,
   reporting: (): typeof ReportingPb => require('./gen/loop/reporting') as typeof ReportingPb,

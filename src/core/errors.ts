@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   ERR_LOOPP_LOOP_CLOSED: { class: 'LoopError', meaning: 'A LOOP object (service, Prometheus server) is closed.' },
   ERR_LOOPP_LOOP_LISTEN: { class: 'LoopError', meaning: "The LOOP's Prometheus server could not listen on its port." },
   ERR_LOOPP_LOOP_CALL: { class: 'LoopError', meaning: "A call into a LOOP failed; the message names the method and carries the plugin's text." },
+  ERR_LOOPP_LOOP_UNIMPLEMENTED: { class: 'LoopError', meaning: "The LOOP answered gRPC Unimplemented: it does not serve this method (`input` names it, e.g. `Relayer.GetChainInfo`)." },
   ERR_LOOPP_LOOP_CODEC: { class: 'LoopError', meaning: 'A LOOP payload (versioned bytes, JSON, CBOR) could not be encoded or decoded.' },
   ERR_LOOPP_STATE: { class: 'LoopError', meaning: 'A LOOP object was used out of its lifecycle (started twice, used before start).' },
   ERR_LOOPP_PANIC: { class: 'LoopError', meaning: "The LOOP plugin logger's panic(): logged, then thrown." },

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
+import { LOOP_KINDS, LoopError, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
 import { binary, childPids, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
 
 const STATIC_CONFIG = '[Foo]\nBar = "Baz"\n';
@@ -34,6 +34,18 @@ describe('TS host -> chainlink-common driver -cmd=relayer', () => {
     const relayer = await svc.wait({ signal: AbortSignal.timeout(20_000) });
     assert.deepEqual(await relayer.getChainStatus(), { id: 'some_chain', enabled: true, config: '' });
     assert.deepEqual(await relayer.getChainInfo(), { familyName: 'someFamily', chainId: '123', networkName: 'someNetwork', networkNameFull: 'someNetwork-test' });
+    for (const [method, call] of [
+      ['Relayer.LatestHead', () => relayer.latestHead()],
+      ['Relayer.FinalizedHead', () => relayer.finalizedHead()],
+    ] as const) {
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(e instanceof LoopError);
+        assert.equal(e.code, 'ERR_LOOPP_LOOP_CALL');
+        assert.equal(e.input, method);
+        assert.equal(e.message, `${method}: not implemented`);
+        return true;
+      });
+    }
     await svc.ready();
     const health = await svc.healthReport();
     assert.equal(health.RelayerService, null);

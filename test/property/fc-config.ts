@@ -123,6 +123,7 @@ export const ERROR_CODES = [
   'ERR_LOOPP_LOOP_CLOSED',
   'ERR_LOOPP_LOOP_LISTEN',
   'ERR_LOOPP_LOOP_CALL',
+  'ERR_LOOPP_LOOP_UNIMPLEMENTED',
   'ERR_LOOPP_LOOP_CODEC',
 ] as const satisfies readonly LooppErrorCode[];
 type MissingCode = Exclude<LooppErrorCode, (typeof ERROR_CODES)[number]>;

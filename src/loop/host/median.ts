@@ -15,6 +15,9 @@ import { Timestamp, type GetLatestValueReply, type GetLatestValueRequest, type B
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
 import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import type { Logger } from '../../core/logger';
+import { addUnaryProxy, unaryPaths } from '../wire/grpc-proxy';
+import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
 import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
 
@@ -122,7 +125,12 @@ export interface MedianProvider {
 }
 
 export interface NewMedianFactoryOptions {
-  provider: MedianProvider;
+  /**
+   * The median provider: an object the host serves, or a provider that is already a connection to
+   * another LOOP (`relayer.newPluginProvider(...)`, anything with a `channel`), which the host hands
+   * on as a transparent proxy without decoding its calls, as chainlink-common's host does.
+   */
+  provider: MedianProvider | ProxiedProvider;
   contractID: string;
   dataSource: DataSource;
   juelsPerFeeCoinDataSource: DataSource;
@@ -130,7 +138,40 @@ export interface NewMedianFactoryOptions {
   errorLog: ErrorLog;
   /** Sent as JSON; omitted when undefined. */
   deviationFuncDefinition?: Record<string, unknown>;
+  /**
+   * The node's CL_MIN_OCR2_MAX_DURATION_QUERY (nanoseconds), applied to Solana jobs: each reporting
+   * plugin's MaxDurationQuery is raised to it (see query-deadline.ts). Unset: not applied.
+   */
+  minMaxDurationQueryNs?: number;
+  /** Receives the warning when MaxDurationQuery is raised. */
+  logger?: Logger;
   signal?: AbortSignal;
+}
+
+/** A provider served by another LOOP: the host forwards the median plugin's calls to `channel`. */
+export interface ProxiedProvider {
+  readonly channel: grpc.Channel;
+}
+
+/**
+ * Every method of a median provider connection: the services above, plus chainlink-common's Codec,
+ * which loopp never serves itself but a relayer's provider may: package `codec` since v1.x, `loop`
+ * in the v0.4 line chainlink-feeds is built with.
+ */
+function medianProviderPaths(): string[] {
+  return [
+    ...unaryPaths(
+      LoopServiceDefinition,
+      OffchainConfigDigesterService,
+      ContractConfigTrackerService,
+      ContractTransmitterService,
+      ReportCodecService,
+      MedianContractService,
+      OnchainConfigCodecService,
+      ContractReaderService,
+    ),
+    ...['codec', 'loop'].flatMap((pkg) => ['GetEncoding', 'GetDecoding', 'GetMaxSize'].map((m) => `/${pkg}.Codec/${m}`)),
+  ];
 }
 
 /** libocr ReportingPlugin as the host sees it. */
@@ -318,7 +359,8 @@ export class PluginMedianHost {
       const dataSourceID = await deps.serve((s) => serveDataSource(s, o.dataSource));
       const juelsPerFeeCoinDataSourceID = await deps.serve((s) => serveDataSource(s, o.juelsPerFeeCoinDataSource));
       const gasPriceSubunitsDataSourceID = await deps.serve((s) => serveDataSource(s, o.gasPriceSubunitsDataSource));
-      const medianProviderID = await deps.serve((s) => serveMedianProvider(s, o.provider));
+      const provider = o.provider;
+      const medianProviderID = await deps.serve((s) => ('channel' in provider ? addUnaryProxy(s, provider.channel, medianProviderPaths()) : serveMedianProvider(s, provider)));
       const errorLogID = await deps.serve((s) => serveErrorLog(s, o.errorLog));
       const req: NewMedianFactoryRequest = {
         medianProviderID,
@@ -351,6 +393,8 @@ export class PluginMedianHost {
     return {
       id: reply.reportingPluginFactoryID,
       newReportingPlugin: async (config, signal) => {
+        // Refused here, before the plugin sees it: a zero deadline would fail every Query.
+        const queryMs = queryDeadlineNs(config.maxDurationQuery, o.minMaxDurationQueryNs, o.logger) / 1e6;
         const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
         const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
@@ -358,7 +402,8 @@ export class PluginMedianHost {
         const handle: ReportingPluginHandle = {
           id: r.reportingPluginID,
           info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp })).query,
+          // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
+          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp }, undefined, { deadline: Date.now() + queryMs })).query,
           observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
           report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
           shouldAcceptFinalizedReport: async (reportTimestamp, report) =>

@@ -5,17 +5,19 @@
  * are those of chainlink-common v1.3.1 (proto/loop/).
  */
 import * as grpc from '@grpc/grpc-js';
-import { type DecryptRequest, type SignRequest, type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerReply, type NewRelayerRequest, loopProtos } from '../../gen';
+import { type DecryptRequest, type SignRequest, type NewRelayerReply, type NewRelayerRequest, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import type { GrpcBroker, PluginClientContext } from '../../index';
-import { callUnary, handleUnary, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import { callUnary, handleUnary, loopCall, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import type { Promised, RelayerCalls } from '../wire/relayer-api';
+import { relayerCalls } from './relayer-calls';
 import type { LoopHostedService } from './service';
 import type { Keystore } from '../wire/keystore';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { CapabilitiesRegistryService } = loopProtos.capabilitiesRegistry();
 const { KeystoreService } = loopProtos.keystore();
-const { PluginRelayerClient, RelayerClient } = loopProtos.relayer();
+const { PluginRelayerClient } = loopProtos.relayer();
 
 export interface NewRelayerOptions {
   /** Relayer config, TOML. */
@@ -25,12 +27,13 @@ export interface NewRelayerOptions {
   signal?: AbortSignal;
 }
 
-/** The relayer as the host sees it (a subset of chainlink-common's types.Relayer). */
-export interface RelayerHandle extends LoopHostedService {
+/**
+ * The relayer as the host sees it (chainlink-common's types.Relayer). A method the plugin does not
+ * serve rejects with ERR_LOOPP_LOOP_UNIMPLEMENTED; any other failure with ERR_LOOPP_LOOP_CALL.
+ */
+export interface RelayerHandle extends LoopHostedService, Promised<RelayerCalls> {
+  /** The relayer's broker id on the plugin's broker. */
   readonly id: number;
-  getChainStatus(): Promise<ChainStatus>;
-  getChainInfo(): Promise<ChainInfo>;
-  listNodeStatuses(pageSize: number, pageToken?: string): Promise<ListNodeStatusesReply>;
   name(): Promise<string>;
   ready(): Promise<void>;
   healthReport(): Promise<Record<string, Error | null>>;
@@ -82,24 +85,14 @@ export class PluginRelayerHost {
       await deps.release();
       throw err;
     }
-    const relayer = new RelayerClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
     const service = loopServiceClient(channel);
     const empty = {};
     return {
       id: reply.relayerID,
-      getChainStatus: async () =>
-        (await callUnary<{ chain?: ChainStatus }>(relayer, 'getChainStatus', empty)).chain ?? { id: '', enabled: false, config: '' },
-      getChainInfo: async () =>
-        (await callUnary<{ chainInfo?: ChainInfo }>(relayer, 'getChainInfo', empty)).chainInfo ?? {
-          familyName: '',
-          chainId: '',
-          networkName: '',
-          networkNameFull: '',
-        },
-      listNodeStatuses: (pageSize, pageToken = '') => callUnary<ListNodeStatusesReply>(relayer, 'listNodeStatuses', { pageSize, pageToken }),
-      name: async () => (await callUnary<{ name: string }>(service, 'name', empty)).name,
+      ...relayerCalls(channel),
+      name: async () => (await loopCall<{ name: string }>(service, 'Service.Name', empty)).name,
       ready: async () => {
-        await callUnary(service, 'ready', empty);
+        await loopCall(service, 'Service.Ready', empty);
       },
       healthReport: () => remoteHealthReport(service),
       close: async () => {

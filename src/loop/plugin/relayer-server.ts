@@ -5,7 +5,9 @@
  * plugin's own service answers loop.Service beside PluginRelayer.
  */
 import * as grpc from '@grpc/grpc-js';
-import { type ChainInfo, type ChainStatus, type ListNodeStatusesReply, type NewRelayerRequest, loopProtos } from '../../gen';
+import { type ListNodeStatusesRequest, type NewRelayerRequest, type ReplayRequest, type TransactionRequest, loopProtos } from '../../gen';
+import { bigFromPb } from '../wire/big';
+import type { Head, RelayerCalls } from '../wire/relayer-api';
 import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
 import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '../wire/rpc';
@@ -14,12 +16,11 @@ import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '
 const { KeystoreClient } = loopProtos.keystore();
 const { PluginRelayerService, RelayerService } = loopProtos.relayer();
 
-/** A relayer as a TypeScript LOOP implements it (the part of chainlink-common's Relayer served today). */
-export interface RelayerServer extends LoopServiceObject {
-  getChainStatus(): Promise<ChainStatus> | ChainStatus;
-  getChainInfo(): Promise<ChainInfo> | ChainInfo;
-  listNodeStatuses(pageSize: number, pageToken: string): Promise<ListNodeStatusesReply> | ListNodeStatusesReply;
-}
+/**
+ * A relayer as a TypeScript LOOP implements it: chainlink-common's types.Relayer, every method
+ * optional (one left out answers gRPC Unimplemented, as an older Go relayer does).
+ */
+export interface RelayerServer extends LoopServiceObject, Partial<RelayerCalls> {}
 
 export interface RelayerServerOptions {
   /** The plugin's own service (name, readiness, health), answered beside PluginRelayer. */
@@ -46,13 +47,33 @@ function dialKeystore(broker: GrpcBroker, id: number): Keystore {
   };
 }
 
-function serveRelayer(server: grpc.Server, relayer: RelayerServer): void {
-  server.addService(RelayerService, {
-    getChainStatus: handleUnary(async () => ({ chain: await relayer.getChainStatus() })),
-    getChainInfo: handleUnary(async () => ({ chainInfo: await relayer.getChainInfo() })),
-    listNodeStatuses: handleUnary((r: { pageSize: number; pageToken: string }) => relayer.listNodeStatuses(r.pageSize, r.pageToken)),
-  });
-  addLoopService(server, relayer);
+/** Only the methods `impl` has: grpc-js answers the others Unimplemented. */
+function implemented<T extends object>(impl: T, handlers: { [K in keyof T]?: grpc.UntypedHandleCall }): grpc.UntypedServiceImplementation {
+  return Object.fromEntries(Object.entries(handlers).filter(([k]) => typeof (impl as Record<string, unknown>)[k] === 'function')) as grpc.UntypedServiceImplementation;
+}
+
+const headToPb = (h: Head) => ({ head: { height: h.height, hash: h.hash, timestamp: h.timestamp } });
+
+function serveRelayer(server: grpc.Server, r: RelayerServer): void {
+  server.addService(
+    RelayerService,
+    implemented(r, {
+      latestHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.latestHead!(signal))),
+      finalizedHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.finalizedHead!(signal))),
+      getChainStatus: handleUnary(async (_req: unknown, signal) => ({ chain: await r.getChainStatus!(signal) })),
+      getChainInfo: handleUnary(async (_req: unknown, signal) => ({ chainInfo: await r.getChainInfo!(signal) })),
+      listNodeStatuses: handleUnary((q: ListNodeStatusesRequest, signal) => r.listNodeStatuses!(q.pageSize, q.pageToken, signal)),
+      transact: handleUnary(async (t: TransactionRequest, signal) => {
+        await r.transact!({ from: t.from, to: t.to, amount: bigFromPb(t.amount), balanceCheck: t.balanceCheck }, signal);
+        return {};
+      }),
+      replay: handleUnary(async (q: ReplayRequest, signal) => {
+        await r.replay!({ fromBlock: q.fromBlock, args: (q.args ?? {}) as Record<string, unknown> }, signal);
+        return {};
+      }),
+    }),
+  );
+  addLoopService(server, r);
 }
 
 /** Registers PluginRelayer and the plugin's loop.Service on the plugin's main server. */

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { BrokerServer, GrpcBroker } from '../../index';
 import { Empty, loopProtos } from '../../gen';
+import { LoopError, messageOf } from '../../core/errors';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ServiceService } = loopProtos.relayer();
@@ -14,11 +15,11 @@ export type MaybePromise<T> = T | Promise<T>;
 
 type Unary<Res> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
 
-/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call. */
-export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call; `options` may set a deadline. */
+export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal, options: grpc.CallOptions = {}): Promise<Res> {
   const fn = (client as unknown as Record<string, Unary<Res>>)[key] as Unary<Res>;
   return new Promise((resolve, reject) => {
-    const c = fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
+    const c = fn.call(client, req, new grpc.Metadata(), options, (e, r) => {
       signal?.removeEventListener('abort', onAbort);
       if (e) reject(e);
       else resolve(r);
@@ -28,11 +29,57 @@ export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, s
   });
 }
 
-/** A server handler from an async function; a thrown error becomes status UNKNOWN with its message. */
-export function handleUnary<Req, Res>(fn: (req: Req) => MaybePromise<Res>): grpc.handleUnaryCall<Req, Res> {
+/** Client keys that are not the lower-camel method name (methods codegen leaves out, added by hand). */
+const CLIENT_KEYS: Record<string, string> = { 'Service.Close': 'closeService', 'ReportingPlugin.Close': 'closePlugin' };
+
+/**
+ * Calls `method` ("Service.Method", e.g. `Relayer.GetChainInfo`) on a LOOP object's client. Every
+ * failure becomes a LoopError naming the method in `input` (see loopCallError).
+ */
+export async function loopCall<Res>(client: grpc.Client, method: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+  const name = method.slice(method.indexOf('.') + 1);
+  const key = CLIENT_KEYS[method] ?? name.charAt(0).toLowerCase() + name.slice(1);
+  try {
+    return await callUnary<Res>(client, key, req, signal);
+  } catch (err) {
+    throw loopCallError(method, err);
+  }
+}
+
+/**
+ * The one mapping of a failed LOOP call: gRPC Unimplemented (an older plugin, or one that leaves the
+ * method out) is ERR_LOOPP_LOOP_UNIMPLEMENTED; anything else is ERR_LOOPP_LOOP_CALL with the plugin's text.
+ */
+export function loopCallError(method: string, err: unknown): LoopError {
+  if (err instanceof LoopError) return err;
+  const e = err as Partial<grpc.ServiceError>;
+  const text = typeof e.details === 'string' && e.details !== '' ? e.details : messageOf(err);
+  if (e.code === grpc.status.UNIMPLEMENTED) {
+    return new LoopError('ERR_LOOPP_LOOP_UNIMPLEMENTED', `${method} is not implemented by the LOOP: ${text}`, {
+      input: method,
+      cause: err,
+      hint: 'The plugin does not serve this method (built against an older chainlink-common, or it leaves the method out): treat the feature as absent, or upgrade the plugin.',
+    });
+  }
+  const hint =
+    e.code === grpc.status.UNAVAILABLE
+      ? 'The LOOP process exited or its connection closed during the call; a LoopService relaunches it, retry once it is ready again.'
+      : e.code === grpc.status.CANCELLED
+        ? 'The call was cancelled (its signal was aborted, or the connection was closed).'
+        : undefined;
+  return new LoopError('ERR_LOOPP_LOOP_CALL', `${method}: ${text}`, { input: method, cause: err, ...(hint === undefined ? {} : { hint }) });
+}
+
+/**
+ * A server handler from an async function; a thrown error becomes status UNKNOWN with its message.
+ * `signal` aborts when the caller cancels the call (or its connection goes away).
+ */
+export function handleUnary<Req, Res>(fn: (req: Req, signal: AbortSignal) => MaybePromise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (c, cb) => {
+    const ac = new AbortController();
+    c.once('cancelled', () => ac.abort(new Error('call cancelled by the host')));
     Promise.resolve()
-      .then(() => fn(c.request))
+      .then(() => fn(c.request, ac.signal))
       .then(
         (r) => cb(null, r),
         (e: unknown) => cb({ code: grpc.status.UNKNOWN, details: e instanceof Error ? e.message : String(e) }),
@@ -103,7 +150,7 @@ export function healthToWire(report: Record<string, Error | null>): Record<strin
 
 /** Calls loop.Service HealthReport on `service`. */
 export async function remoteHealthReport(service: grpc.Client): Promise<Record<string, Error | null>> {
-  return healthFromWire((await callUnary<{ healthReport: Record<string, string> }>(service, 'healthReport', {})).healthReport);
+  return healthFromWire((await loopCall<{ healthReport: Record<string, string> }>(service, 'Service.HealthReport', {})).healthReport);
 }
 
 /** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */

@@ -5,7 +5,8 @@
 //	node_modules/.bin/buf build -o /tmp/loop.binpb --path proto/loop
 //	go-interop/bin/protocheck-go /tmp/loop.binpb
 //
-// For every service and message of package loop in the input it checks that the
+// For every service and message of package loop (and its sub-packages, such as
+// loop.chain.common and loop.evm) in the input it checks that the
 // real one exists with the same full name, that every method has the same request
 // and response types and streaming flags, and that every field has the same number,
 // name, kind, cardinality, presence and message/enum type. Methods and fields the
@@ -16,6 +17,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -147,7 +149,7 @@ func main() {
 	}
 	checked := 0
 	files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		if fd.Package() != "loop" {
+		if pkg := string(fd.Package()); pkg != "loop" && !strings.HasPrefix(pkg, "loop.") {
 			return true
 		}
 		checked++
@@ -166,7 +168,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "no file of package loop in the input")
 		os.Exit(2)
 	}
-	fmt.Printf("%d files of package loop checked, %d mismatches\n", checked, bad)
+	fmt.Printf("%d files of package loop (and loop.*) checked, %d mismatches\n", checked, bad)
 	if bad > 0 {
 		os.Exit(1)
 	}
