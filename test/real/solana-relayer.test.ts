@@ -12,14 +12,7 @@ import { FAKE_GENESIS_HASH, fakeBlock, startFakeSolanaRpc } from './solana-rpc';
 import { solanaHarness, solanaAccount, type SolanaHarness } from './solana-harness';
 import { solanaRelayerToml } from './solana-toml';
 
-// Being added to RelayerHandle on main (another branch); until it lands these calls fail the tests.
-interface Head {
-  height: string;
-  hash: Buffer;
-  timestamp: number;
-}
-type HeadsRelayer = RelayerHandle & { latestHead(): Promise<Head>; finalizedHead(): Promise<Head> };
-const heads = (r: RelayerHandle) => r as HeadsRelayer;
+type Head = Awaited<ReturnType<RelayerHandle['latestHead']>>;
 
 const EMPTY_HEAD: Head = { height: '', hash: Buffer.alloc(0), timestamp: 0 };
 
@@ -77,7 +70,7 @@ describe('real chainlink-solana relayer LOOP', () => {
   it('LatestHead is the block the fake served; RPC down gives an empty head and no error; back up, heads again', async () => {
     await using rpc = await startFakeSolanaRpc();
     await using h = await solanaHarness({ id: 'solana.head', toml: solanaRelayerToml({ chainId: 'localnet', nodes: [{ name: 'fake-0', url: rpc.url }] }) });
-    const relayer = heads(await started(h));
+    const relayer = await started(h);
 
     const head = await relayer.latestHead();
     const slot = rpc.lastServedBlockSlot();
@@ -142,7 +135,7 @@ describe('real chainlink-solana relayer LOOP', () => {
     const t = performance.now();
     await assert.rejects(relayer.getChainInfo(), (e: unknown) => {
       report('GetChainInfo', [`${(e as Error).message} (${Math.round(performance.now() - t)} ms)`]);
-      return e instanceof LoopError && (e.code as string) === 'ERR_LOOPP_LOOP_UNIMPLEMENTED' && /GetChainInfo/.test(e.message);
+      return e instanceof LoopError && e.code === 'ERR_LOOPP_LOOP_UNIMPLEMENTED' && /GetChainInfo/.test(e.message);
     });
     assert.equal((await relayer.getChainStatus()).id, 'localnet');
     assert.equal(h.svc.pid, pid);
@@ -154,7 +147,7 @@ describe('real chainlink-solana relayer LOOP', () => {
     await using rpc = await startFakeSolanaRpc();
     const toml = solanaRelayerToml({ chainId: 'localnet', nodes: [{ name: 'fake-0', url: rpc.url }], multiNodeEnabled: true, multiNode: { PollInterval: '1s', FinalizedBlockPollInterval: '1s' } });
     await using h = await solanaHarness({ id: 'solana.multinode', toml });
-    const relayer = heads(await started(h));
+    const relayer = await started(h);
     const seen = () => new Set(rpc.calls.map((c) => c.method));
     await h.waitFor('getVersion and getLatestBlockhash polls', () => seen().has('getVersion') && seen().has('getLatestBlockhash'), 15_000);
     report('MultiNode calls', [[...seen()].sort().join(' '), ...rpc.calls.slice(0, 12).map((c) => `${c.atMs} ms ${c.method} ${JSON.stringify(c.params)}`)]);
@@ -189,7 +182,7 @@ describe('real chainlink-solana relayer LOOP', () => {
       ...h.lines(/./).filter((l) => / (warn|error|critical) /.test(l)).slice(0, 16),
     ]);
     // The relaunched plugin answers (until its own panic, about 10 s later).
-    const relayer = heads(await h.svc.wait());
+    const relayer = await h.svc.wait();
     assert.equal((await relayer.getChainStatus()).id, 'localnet');
     await assert.rejects(relayer.latestHead(), /no live nodes available/);
   });
