@@ -127,7 +127,7 @@ describe('real chainlink-solana relayer LOOP', () => {
     assert.equal(h.launched.length, 0);
   });
 
-  it('GetChainInfo, which this plugin does not implement: a typed UNIMPLEMENTED error naming the method, the plugin unharmed', async () => {
+  it('GetChainInfo, FinalizedHead, Name, which this plugin does not implement: typed UNIMPLEMENTED errors naming the method, the plugin unharmed', async () => {
     await using rpc = await startFakeSolanaRpc();
     await using h = await solanaHarness({ id: 'solana.chaininfo', toml: solanaRelayerToml({ chainId: 'localnet', nodes: [{ name: 'fake-0', url: rpc.url }] }) });
     const relayer = await started(h);
@@ -135,8 +135,15 @@ describe('real chainlink-solana relayer LOOP', () => {
     const t = performance.now();
     await assert.rejects(relayer.getChainInfo(), (e: unknown) => {
       report('GetChainInfo', [`${(e as Error).message} (${Math.round(performance.now() - t)} ms)`]);
-      return e instanceof LoopError && e.code === 'ERR_LOOPP_LOOP_UNIMPLEMENTED' && /GetChainInfo/.test(e.message);
+      return e instanceof LoopError && e.code === 'ERR_LOOPP_LOOP_UNIMPLEMENTED' && e.input === 'Relayer.GetChainInfo' && /GetChainInfo/.test(e.message);
     });
+    // Newer than this plugin's chainlink-common too: FinalizedHead; and its Service does not answer Name.
+    const unimplemented = (method: string) => (e: unknown) => {
+      report(method, [(e as Error).message]);
+      return e instanceof LoopError && e.code === 'ERR_LOOPP_LOOP_UNIMPLEMENTED' && e.input === method && e.message.includes(method);
+    };
+    await assert.rejects(relayer.finalizedHead(), unimplemented('Relayer.FinalizedHead'));
+    await assert.rejects(relayer.name(), unimplemented('Service.Name'));
     assert.equal((await relayer.getChainStatus()).id, 'localnet');
     assert.equal(h.svc.pid, pid);
     assert.equal(h.svc.launches, 1);
