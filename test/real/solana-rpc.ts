@@ -109,9 +109,12 @@ function handlers(o: Required<Omit<FakeSolanaRpcOptions, 'slotMs' | 'startSlot'>
     getAccountInfo: (p) => {
       const a = o.accounts[String(p[0])];
       if (a === undefined) return { context: context(), value: null };
+      // The transmissions cache reads the header and the latest transmission as slices.
+      const slice = (p[1] as { dataSlice?: { offset: number; length: number } } | undefined)?.dataSlice;
+      const data = slice === undefined ? a.data : a.data.subarray(slice.offset, slice.offset + slice.length);
       return {
         context: context(),
-        value: { data: [a.data.toString('base64'), 'base64'], executable: false, lamports: a.lamports ?? 1_000_000, owner: a.owner, rentEpoch: 0, space: a.data.length },
+        value: { data: [data.toString('base64'), 'base64'], executable: false, lamports: a.lamports ?? 1_000_000, owner: a.owner, rentEpoch: 0, space: a.data.length },
       };
     },
   };
