@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
+import { createFreePortAllocator, LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
 import type { LoopLogRecord } from '../../src/loop/index';
 import { childPids, listDir, rmDir, sleep, tmpDir } from '../helpers';
 import { base58 } from './base58';
@@ -57,6 +57,25 @@ export interface HarnessOptions {
   pingIntervalMs?: number;
 }
 
+/** This process's open sockets (fds whose link is socket:[…]): the host's, and the fake RPC's. */
+function openSockets(): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return n;
+}
+
+/**
+ * loopp's orphan guard (one per host process, started with the first plugin, holding one socket for
+ * the life of the process) is no leak: the first harness that launched a plugin counts it in.
+ */
+let guardCounted = false;
+
 /** One record as `12ms error Logger.Name: message {fields}`, without zap's caller and stack trace. */
 function line(r: TimedRecord): string {
   const { stacktrace: _s, caller: _c, ...fields } = r.fields;
@@ -66,7 +85,11 @@ function line(r: TimedRecord): string {
 export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
   const cmd = solanaBinary();
   const sockDir = tmpDir('loopp-real-solana-');
-  const registry = new LoopRegistry();
+  const sockets0 = openSockets();
+  // A registry's free-port allocator holds its block's lock port while it lives: ours is closed with
+  // the harness, so nothing stays listening.
+  const ports = createFreePortAllocator();
+  const registry = new LoopRegistry({ ports });
   const t0 = performance.now();
   const now = () => Math.round(performance.now() - t0);
   const logs: TimedRecord[] = [];
@@ -111,10 +134,17 @@ export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
     [Symbol.asyncDispose]: async () => {
       await svc.close();
       registry.unregister(o.id);
+      await ports.close();
       // Nothing of the plugin is left: no process, no socket file.
       assert.deepEqual(childPids(), []);
       assert.deepEqual(listDir(sockDir), []);
       rmDir(sockDir);
+      // The host's connections to the plugin and the plugin's to the fake RPC close with it (each side
+      // sees the other's close within a moment).
+      const launchedOne = launched.length > 0 || newRelayerErrors.length > 0;
+      const allowed = sockets0 + (launchedOne && !guardCounted ? 1 : 0);
+      if (launchedOne) guardCounted = true;
+      await h.waitFor(`open sockets back to ${allowed} (now ${openSockets()})`, () => openSockets() <= allowed, 3000);
     },
   };
   return h;
