@@ -11,7 +11,8 @@ export { relayerLoopPlugin } from './relayer';
 export { medianLoopPlugin } from './host/median';
 export type { Keystore } from './wire/keystore';
 export { LoopServiceDefinition } from './wire/rpc';
-export type { LoopServiceObject } from './wire/rpc';
+export type { LoopServiceObject, GrpcCodeName, MaybePromise } from './wire/rpc';
+export { statusError, grpcCodeName } from './wire/rpc';
 export type { MetricsRegistry } from './wire/metrics-registry';
 export type { ChainInfo, ChainStatus, Head, NodeStatus, NodeStatusPage, PluginArgs, Promised, RelayArgs, RelayerCalls, ReplayRequest, TransactRequest } from './wire/relayer-api';
 export type { ConfigProvider, ContractConfigTracker, ContractTransmitter, OffchainConfigDigester, ProviderService } from './wire/ocr2-provider';
@@ -73,6 +74,7 @@ export type { Service, HealthReporter } from './plugin/base';
 export { createLoopPluginLogger, formatLoopLogLine } from './plugin/logger';
 export type { LoopPluginLogger, LoopPluginLogLevel, LoopPluginLoggerOptions } from './plugin/logger';
 export type { RelayerServer, RelayerServerOptions } from './plugin/relayer-server';
+export type { PluginProvider, RelayerFactories } from './plugin/relayer-objects-server';
 
 /**** Errors of the LOOP layer ****/
 export { LoopError } from '../core/errors';

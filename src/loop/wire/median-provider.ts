@@ -11,7 +11,7 @@ import { Timestamp, type BuildReportRequest, type DecodeRequest, type EncodeRequ
 import { LoopError } from '../../core/errors';
 import { bigFromPb, bigToPb } from './big';
 import { type ContractReader, serveContractReader } from './contract-reader';
-import { type ContractConfigTracker, type ContractTransmitter, type OffchainConfigDigester, type ProviderService, serveContractConfigTracker, serveContractTransmitter, serveOffchainConfigDigester, serveProviderService } from './ocr2-provider';
+import { type ContractConfigTracker, type ContractTransmitter, type OffchainConfigDigester, type ProviderService, type ServeOptions, serveContractConfigTracker, serveContractTransmitter, serveOffchainConfigDigester, serveProviderService } from './ocr2-provider';
 import { handleUnary as unary, type MaybePromise } from './rpc';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
@@ -161,8 +161,8 @@ function serveOnchainConfigCodec(server: grpc.Server, occ: OnchainConfigCodec): 
 }
 
 /** Registers every service of a median provider connection for `p` on `server`. */
-export function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
-  serveProviderService(server, p, 'MedianProvider');
+export function serveMedianProvider(server: grpc.Server, p: MedianProvider, o: ServeOptions = {}): void {
+  if (o.withService !== false) serveProviderService(server, p, 'MedianProvider');
   serveOffchainConfigDigester(server, p.offchainConfigDigester);
   serveContractConfigTracker(server, p.contractConfigTracker);
   serveContractTransmitter(server, p.contractTransmitter);

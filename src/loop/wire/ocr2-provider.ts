@@ -98,9 +98,14 @@ export function serveContractTransmitter(server: grpc.Server, x: ContractTransmi
   });
 }
 
+/** Whether to register loop.Service too (off when the caller registers its own, e.g. one that also stops the sub-server). */
+export interface ServeOptions {
+  withService?: boolean;
+}
+
 /** The services of a config provider connection (ocr2.RegisterConfigProviderServices). */
-export function serveConfigProvider(server: grpc.Server, p: ConfigProvider): void {
-  serveProviderService(server, p, 'ConfigProvider');
+export function serveConfigProvider(server: grpc.Server, p: ConfigProvider, o: ServeOptions = {}): void {
+  if (o.withService !== false) serveProviderService(server, p, 'ConfigProvider');
   serveOffchainConfigDigester(server, p.offchainConfigDigester);
   serveContractConfigTracker(server, p.contractConfigTracker);
 }

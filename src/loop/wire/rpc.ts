@@ -82,9 +82,31 @@ export function handleUnary<Req, Res>(fn: (req: Req, signal: AbortSignal) => May
       .then(() => fn(c.request, ac.signal))
       .then(
         (r) => cb(null, r),
-        (e: unknown) => cb({ code: grpc.status.UNKNOWN, details: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => cb({ code: grpcCodeOf(e), details: e instanceof Error ? e.message : String(e) }),
       );
   };
+}
+
+/** gRPC status codes by Go's codes.Code String() names (how chainlink-common and reference.json spell them). */
+const GRPC_CODES = {
+  Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, AlreadyExists: 6, PermissionDenied: 7, ResourceExhausted: 8,
+  FailedPrecondition: 9, Aborted: 10, OutOfRange: 11, Unimplemented: 12, Internal: 13, Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
+} as const;
+export type GrpcCodeName = keyof typeof GRPC_CODES;
+
+/** Go's name of a gRPC status code (e.g. 9 -> "FailedPrecondition"); "OK" for 0. */
+export function grpcCodeName(code: number): string {
+  return (Object.entries(GRPC_CODES).find(([, n]) => n === code)?.[0]) ?? (code === 0 ? 'OK' : String(code));
+}
+
+/** An error a LOOP server handler throws to answer with gRPC status `code` (default: Unknown). */
+export function statusError(code: GrpcCodeName, message: string): Error & { grpcCode: number } {
+  return Object.assign(new Error(message), { grpcCode: GRPC_CODES[code] });
+}
+
+function grpcCodeOf(e: unknown): number {
+  const c = (e as { grpcCode?: unknown } | null)?.grpcCode;
+  return typeof c === 'number' ? c : grpc.status.UNKNOWN;
 }
 
 const emptyCodec = {
