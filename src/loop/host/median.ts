@@ -26,7 +26,7 @@ const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfig
 const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
 const latestTransmissionDetailsReplyCodec = loopProtos.median().LatestTransmissionDetailsReply;
 
-export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
+export type { AttributedObservation, AttributedOnchainSignature, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
 
 
 /** median.DataSource: the value observed for a report timestamp. */
@@ -133,7 +133,10 @@ export interface NewMedianFactoryOptions {
   signal?: AbortSignal;
 }
 
-/** libocr ReportingPlugin as the host sees it. */
+/**
+ * libocr ReportingPlugin as the host sees it. A failed call rejects with a LoopError
+ * (ERR_LOOPP_LOOP_CALL) whose message is `ReportingPlugin.<Method>: <the plugin's error text>`.
+ */
 export interface ReportingPluginHandle {
   readonly id: number;
   readonly info: ReportingPluginInfo;
@@ -148,6 +151,11 @@ export interface ReportingPluginHandle {
 /** The ReportingPluginFactory (plus its Service) the median LOOP returns. */
 export interface MedianFactoryHandle extends LoopHostedService {
   readonly id: number;
+  /**
+   * The broker ids of the host dependencies served to this factory (data sources, provider, error
+   * log) that are still open: five while the factory lives, none once close() has returned.
+   */
+  servedIds(): number[];
   newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
   // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
   ready(): Promise<void>;
@@ -173,6 +181,25 @@ export function bigFromPb(b: PbBigInt | undefined): bigint {
   if (b === undefined) return 0n;
   const m = b.value.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.value).toString('hex')}`);
   return b.negative ? -m : m;
+}
+
+/**
+ * A call into the plugin's ReportingPlugin or ReportingPluginFactory: a failure becomes a LoopError
+ * whose message is `<Service.Method>: <the plugin's error text>` (without grpc-js' status prefix).
+ */
+async function pluginCall<Res>(client: grpc.Client, service: string, method: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+  try {
+    return await call<Res>(client, method, req, signal);
+  } catch (err) {
+    const details = (err as Partial<grpc.ServiceError>).details;
+    const text = typeof details === 'string' && details !== '' ? details : messageOf(err);
+    const name = `${service}.${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+    throw new LoopError('ERR_LOOPP_LOOP_CALL', `${name}: ${text}`, {
+      cause: err,
+      input: name,
+      hint: 'The text after the method name is the median plugin\'s own error; the cause is the gRPC error.',
+    });
+  }
 }
 
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
@@ -350,21 +377,23 @@ export class PluginMedianHost {
     const empty = {};
     return {
       id: reply.reportingPluginFactoryID,
+      servedIds: () => deps.ids(),
       newReportingPlugin: async (config, signal) => {
-        const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
+        const r = await pluginCall<NewReportingPluginReply>(factory, 'ReportingPluginFactory', 'newReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
         const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+        const rpCall = <Res>(method: string, req: unknown) => pluginCall<Res>(rp, 'ReportingPlugin', method, req);
         let closed = false;
         const handle: ReportingPluginHandle = {
           id: r.reportingPluginID,
           info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp })).query,
-          observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
-          report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
+          query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp })).query,
+          observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
+          report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
           shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldAccept: boolean }>(rp, 'shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+            (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
           shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldTransmit: boolean }>(rp, 'shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+            (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
           close: async () => {
             if (closed) return;
             closed = true;

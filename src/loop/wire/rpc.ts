@@ -107,16 +107,29 @@ export async function remoteHealthReport(service: grpc.Client): Promise<Record<s
 }
 
 /** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */
-export function servedDependencies(broker: GrpcBroker): { serve(register: (s: grpc.Server) => void): Promise<number>; release(): Promise<void> } {
-  const served: BrokerServer[] = [];
+export interface ServedDependencies {
+  serve(register: (s: grpc.Server) => void): Promise<number>;
+  /** The broker ids still served (empty once released): lets a caller check that nothing is left. */
+  ids(): number[];
+  release(): Promise<void>;
+}
+
+export function servedDependencies(broker: GrpcBroker): ServedDependencies {
+  const served = new Map<number, BrokerServer>();
   return {
     async serve(register) {
       const id = broker.nextId();
-      served.push(await broker.acceptAndServe(id, register));
+      served.set(id, await broker.acceptAndServe(id, register));
       return id;
     },
+    ids: () => [...served.keys()],
     async release() {
-      await Promise.all(served.map((s) => s.close()));
+      await Promise.all(
+        [...served].map(async ([id, server]) => {
+          await server.close();
+          served.delete(id);
+        }),
+      );
     },
   };
 }
