@@ -325,6 +325,34 @@ function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
   }
 }
 
+/** The host's handle on a ReportingPlugin the plugin serves on channel `ch`; `onClose` runs once, at close. */
+function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.Channel, onClose: () => void): ReportingPluginHandle {
+  const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+  const rpCall = <Res>(method: string, req: unknown) => pluginCall<Res>(rp, 'ReportingPlugin', method, req);
+  let closed = false;
+  return {
+    id: r.reportingPluginID,
+    info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
+    query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp })).query,
+    observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
+    report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
+    shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+    shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      onClose();
+      try {
+        await call(rp, 'closePlugin', {});
+      } finally {
+        ch.close();
+      }
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Host-side client of a median LOOP's root service (loop.PluginMedian). */
@@ -381,30 +409,7 @@ export class PluginMedianHost {
       newReportingPlugin: async (config, signal) => {
         const r = await pluginCall<NewReportingPluginReply>(factory, 'ReportingPluginFactory', 'newReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
-        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
-        const rpCall = <Res>(method: string, req: unknown) => pluginCall<Res>(rp, 'ReportingPlugin', method, req);
-        let closed = false;
-        const handle: ReportingPluginHandle = {
-          id: r.reportingPluginID,
-          info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp })).query,
-          observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
-          report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
-          shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
-            (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
-          shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
-            (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
-          close: async () => {
-            if (closed) return;
-            closed = true;
-            plugins.delete(handle);
-            try {
-              await call(rp, 'closePlugin', empty);
-            } finally {
-              ch.close();
-            }
-          },
-        };
+        const handle = reportingPluginHandle(r, ch, () => plugins.delete(handle));
         plugins.add(handle);
         return handle;
       },
