@@ -54,6 +54,23 @@ export type {
   DataSource,
   ErrorLog,
   ReportingPluginHandle,
+  OffchainConfigDigester,
+  ContractConfigTracker,
+  ContractTransmitter,
+  ParsedAttributedObservation,
+  ReportCodec,
+  PreciseTime,
+  MedianContract,
+  OnchainConfig,
+  OnchainConfigCodec,
+  ContractReader,
+  AttributedObservation,
+  AttributedOnchainSignature,
+  ContractConfig,
+  ReportContext,
+  ReportingPluginConfig,
+  ReportingPluginInfo,
+  ReportTimestamp,
 } from './host/median';
 
 /**** Plugin side: server base and LOOP servers ****/

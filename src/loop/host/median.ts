@@ -14,7 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Timestamp, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, type LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, type LatestConfigRequest, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
-import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies, loopCall } from '../wire/rpc';
 import type { Logger } from '../../core/logger';
 import { addUnaryProxy, unaryPaths } from '../wire/grpc-proxy';
 import { queryDeadlineNs } from './query-deadline';
@@ -29,7 +29,7 @@ const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfig
 const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
 const latestTransmissionDetailsReplyCodec = loopProtos.median().LatestTransmissionDetailsReply;
 
-export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
+export type { AttributedObservation, AttributedOnchainSignature, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
 
 
 /** median.DataSource: the value observed for a report timestamp. */
@@ -174,7 +174,10 @@ function medianProviderPaths(): string[] {
   ];
 }
 
-/** libocr ReportingPlugin as the host sees it. */
+/**
+ * libocr ReportingPlugin as the host sees it. A failed call rejects with a LoopError
+ * (ERR_LOOPP_LOOP_CALL) whose message is `ReportingPlugin.<Method>: <the plugin's error text>`.
+ */
 export interface ReportingPluginHandle {
   readonly id: number;
   readonly info: ReportingPluginInfo;
@@ -189,6 +192,11 @@ export interface ReportingPluginHandle {
 /** The ReportingPluginFactory (plus its Service) the median LOOP returns. */
 export interface MedianFactoryHandle extends LoopHostedService {
   readonly id: number;
+  /**
+   * The broker ids of the host dependencies served to this factory (data sources, provider, error
+   * log) that are still open: five while the factory lives, none once close() has returned.
+   */
+  servedIds(): number[];
   newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
   // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
   ready(): Promise<void>;
@@ -216,6 +224,10 @@ export function bigFromPb(b: PbBigInt | undefined): bigint {
   return b.negative ? -m : m;
 }
 
+/**
+ * A call into the plugin's ReportingPlugin or ReportingPluginFactory: a failure becomes a LoopError
+ * whose message is `<Service.Method>: <the plugin's error text>` (without grpc-js' status prefix).
+ */
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
 const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
@@ -339,6 +351,36 @@ function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
   }
 }
 
+/** The host's handle on a ReportingPlugin the plugin serves on channel `ch`; `onClose` runs once, at close. */
+function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.Channel, queryMs: number, onClose: () => void): ReportingPluginHandle {
+  const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+  const rpCall = <Res>(method: string, req: unknown, options?: grpc.CallOptions) =>
+    loopCall<Res>(rp, `ReportingPlugin.${method.charAt(0).toUpperCase()}${method.slice(1)}`, req, undefined, options);
+  let closed = false;
+  return {
+    id: r.reportingPluginID,
+    info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
+    // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
+    query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp }, { deadline: Date.now() + queryMs })).query,
+    observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
+    report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
+    shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+    shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      onClose();
+      try {
+        await call(rp, 'closePlugin', {});
+      } finally {
+        ch.close();
+      }
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Host-side client of a median LOOP's root service (loop.PluginMedian). */
@@ -392,35 +434,13 @@ export class PluginMedianHost {
     const empty = {};
     return {
       id: reply.reportingPluginFactoryID,
+      servedIds: () => deps.ids(),
       newReportingPlugin: async (config, signal) => {
         // Refused here, before the plugin sees it: a zero deadline would fail every Query.
         const queryMs = queryDeadlineNs(config.maxDurationQuery, o.minMaxDurationQueryNs, o.logger) / 1e6;
-        const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
+        const r = await loopCall<NewReportingPluginReply>(factory, 'ReportingPluginFactory.NewReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
-        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
-        let closed = false;
-        const handle: ReportingPluginHandle = {
-          id: r.reportingPluginID,
-          info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp }, undefined, { deadline: Date.now() + queryMs })).query,
-          observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
-          report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
-          shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldAccept: boolean }>(rp, 'shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
-          shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldTransmit: boolean }>(rp, 'shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
-          close: async () => {
-            if (closed) return;
-            closed = true;
-            plugins.delete(handle);
-            try {
-              await call(rp, 'closePlugin', empty);
-            } finally {
-              ch.close();
-            }
-          },
-        };
+        const handle = reportingPluginHandle(r, ch, queryMs, () => plugins.delete(handle));
         plugins.add(handle);
         return handle;
       },
