@@ -38,6 +38,15 @@ export { parseEnvFile, pluginEnvVars } from './wire/env-file';
 export { newCmdFactory, RegistrarConfig } from './host/cmd-factory';
 export type { LaunchSpec, CmdConfig } from './host/cmd-factory';
 
+/**** Host side: the node's switch (CL_<KIND>_CMD / CL_<KIND>_ENV) and its two LOOPs ****/
+export { configuredLoop, startConfiguredLoop } from './host/loop-switch';
+export type { ConfiguredLoop, EnvSource, StartConfiguredLoopOptions } from './host/loop-switch';
+export { startRelayerLoop, startMedianLoop } from './host/node-loops';
+export type { StartRelayerLoopOptions, StartMedianLoopOptions } from './host/node-loops';
+export { minOcr2MaxDurationQueryNs, queryDeadlineNs, MIN_OCR2_MAX_DURATION_QUERY_ENV, DEFAULT_MIN_OCR2_MAX_DURATION_QUERY_NS } from './host/query-deadline';
+export { PLUGIN_KINDS } from './wire/env-file';
+export type { PluginKind } from './wire/env-file';
+
 /**** Host side: supervision, logs, discovery, LOOP clients ****/
 export { LoopService, PLUGIN_UNAVAILABLE } from './host/service';
 export type { LoopServiceOptions, LoopLaunchSpec, LoopHostedService } from './host/service';
@@ -60,6 +69,13 @@ export type {
   DataSource,
   ErrorLog,
   ReportingPluginHandle,
+  AttributedObservation,
+  AttributedOnchainSignature,
+  ContractConfig,
+  ReportContext,
+  ReportingPluginConfig,
+  ReportingPluginInfo,
+  ReportTimestamp,
 } from './host/median';
 
 /**** Plugin side: server base and LOOP servers ****/

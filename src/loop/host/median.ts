@@ -11,25 +11,31 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import { type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type ContractConfig, type ReportContext, type ReportTimestamp, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
+import { type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type AttributedOnchainSignature, type ContractConfig, type ReportContext, type ReportTimestamp, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
-import { callUnary as call, emptyMethod, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies, loopCall } from '../wire/rpc';
 import { bigToPb } from '../wire/big';
 import { type MedianProvider, serveMedianProvider } from '../wire/median-provider';
+import type { Logger } from '../../core/logger';
+import { addUnaryProxy, unaryPaths } from '../wire/grpc-proxy';
+import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
-const { ErrorLogService, PluginMedianClient } = loopProtos.median();
+const { ContractReaderService } = loopProtos.contractReader();
+const { ErrorLogService, MedianContractService, OnchainConfigCodecService, PluginMedianClient, ReportCodecService } = loopProtos.median();
 const { DataSourceService } = loopProtos.medianDatasource();
+const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
 const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
 
-export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
+export type { AttributedObservation, AttributedOnchainSignature, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
 // The provider's shapes live in ../wire (a TypeScript relayer serves them too); re-exported for median hosts.
 export type { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester } from '../wire/ocr2-provider';
 export type { MedianContract, MedianProvider, OnchainConfig, OnchainConfigCodec, ParsedAttributedObservation, PreciseTime, ReportCodec } from '../wire/median-provider';
 export type { ContractReader } from '../wire/contract-reader';
 export { bigFromPb, bigToPb } from '../wire/big';
+
 
 /** median.DataSource: the value observed for a report timestamp. */
 export interface DataSource {
@@ -42,7 +48,12 @@ export interface ErrorLog {
 }
 
 export interface NewMedianFactoryOptions {
-  provider: MedianProvider;
+  /**
+   * The median provider: an object the host serves, or a provider that is already a connection to
+   * another LOOP (`relayer.newPluginProvider(...)`, anything with a `channel`), which the host hands
+   * on as a transparent proxy without decoding its calls, as chainlink-common's host does.
+   */
+  provider: MedianProvider | ProxiedProvider;
   contractID: string;
   dataSource: DataSource;
   juelsPerFeeCoinDataSource: DataSource;
@@ -50,10 +61,46 @@ export interface NewMedianFactoryOptions {
   errorLog: ErrorLog;
   /** Sent as JSON; omitted when undefined. */
   deviationFuncDefinition?: Record<string, unknown>;
+  /**
+   * The node's CL_MIN_OCR2_MAX_DURATION_QUERY (nanoseconds), applied to Solana jobs: each reporting
+   * plugin's MaxDurationQuery is raised to it (see query-deadline.ts). Unset: not applied.
+   */
+  minMaxDurationQueryNs?: number;
+  /** Receives the warning when MaxDurationQuery is raised. */
+  logger?: Logger;
   signal?: AbortSignal;
 }
 
-/** libocr ReportingPlugin as the host sees it. */
+/** A provider served by another LOOP: the host forwards the median plugin's calls to `channel`. */
+export interface ProxiedProvider {
+  readonly channel: grpc.Channel;
+}
+
+/**
+ * Every method of a median provider connection: the services above, plus chainlink-common's Codec,
+ * which loopp never serves itself but a relayer's provider may: package `codec` since v1.x, `loop`
+ * in the v0.4 line chainlink-feeds is built with.
+ */
+function medianProviderPaths(): string[] {
+  return [
+    ...unaryPaths(
+      LoopServiceDefinition,
+      OffchainConfigDigesterService,
+      ContractConfigTrackerService,
+      ContractTransmitterService,
+      ReportCodecService,
+      MedianContractService,
+      OnchainConfigCodecService,
+      ContractReaderService,
+    ),
+    ...['codec', 'loop'].flatMap((pkg) => ['GetEncoding', 'GetDecoding', 'GetMaxSize'].map((m) => `/${pkg}.Codec/${m}`)),
+  ];
+}
+
+/**
+ * libocr ReportingPlugin as the host sees it. A failed call rejects with a LoopError
+ * (ERR_LOOPP_LOOP_CALL) whose message is `ReportingPlugin.<Method>: <the plugin's error text>`.
+ */
 export interface ReportingPluginHandle {
   readonly id: number;
   readonly info: ReportingPluginInfo;
@@ -68,6 +115,11 @@ export interface ReportingPluginHandle {
 /** The ReportingPluginFactory (plus its Service) the median LOOP returns. */
 export interface MedianFactoryHandle extends LoopHostedService {
   readonly id: number;
+  /**
+   * The broker ids of the host dependencies served to this factory (data sources, provider, error
+   * log) that are still open: five while the factory lives, none once close() has returned.
+   */
+  servedIds(): number[];
   newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
   // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
   ready(): Promise<void>;
@@ -78,6 +130,10 @@ export interface MedianFactoryHandle extends LoopHostedService {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+/**
+ * A call into the plugin's ReportingPlugin or ReportingPluginFactory: a failure becomes a LoopError
+ * whose message is `<Service.Method>: <the plugin's error text>` (without grpc-js' status prefix).
+ */
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
 const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
@@ -95,6 +151,36 @@ function serveErrorLog(server: grpc.Server, log: ErrorLog): void {
       return {};
     }),
   });
+}
+
+/** The host's handle on a ReportingPlugin the plugin serves on channel `ch`; `onClose` runs once, at close. */
+function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.Channel, queryMs: number, onClose: () => void): ReportingPluginHandle {
+  const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+  const rpCall = <Res>(method: string, req: unknown, options?: grpc.CallOptions) =>
+    loopCall<Res>(rp, `ReportingPlugin.${method.charAt(0).toUpperCase()}${method.slice(1)}`, req, undefined, options);
+  let closed = false;
+  return {
+    id: r.reportingPluginID,
+    info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
+    // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
+    query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp }, { deadline: Date.now() + queryMs })).query,
+    observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
+    report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
+    shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+    shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      onClose();
+      try {
+        await call(rp, 'closePlugin', {});
+      } finally {
+        ch.close();
+      }
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +203,8 @@ export class PluginMedianHost {
       const dataSourceID = await deps.serve((s) => serveDataSource(s, o.dataSource));
       const juelsPerFeeCoinDataSourceID = await deps.serve((s) => serveDataSource(s, o.juelsPerFeeCoinDataSource));
       const gasPriceSubunitsDataSourceID = await deps.serve((s) => serveDataSource(s, o.gasPriceSubunitsDataSource));
-      const medianProviderID = await deps.serve((s) => serveMedianProvider(s, o.provider));
+      const provider = o.provider;
+      const medianProviderID = await deps.serve((s) => ('channel' in provider ? addUnaryProxy(s, provider.channel, medianProviderPaths()) : serveMedianProvider(s, provider)));
       const errorLogID = await deps.serve((s) => serveErrorLog(s, o.errorLog));
       const req: NewMedianFactoryRequest = {
         medianProviderID,
@@ -149,32 +236,13 @@ export class PluginMedianHost {
     const empty = {};
     return {
       id: reply.reportingPluginFactoryID,
+      servedIds: () => deps.ids(),
       newReportingPlugin: async (config, signal) => {
-        const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
+        // Refused here, before the plugin sees it: a zero deadline would fail every Query.
+        const queryMs = queryDeadlineNs(config.maxDurationQuery, o.minMaxDurationQueryNs, o.logger) / 1e6;
+        const r = await loopCall<NewReportingPluginReply>(factory, 'ReportingPluginFactory.NewReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
-        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
-        let closed = false;
-        const handle: ReportingPluginHandle = {
-          id: r.reportingPluginID,
-          info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp })).query,
-          observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
-          report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
-          shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldAccept: boolean }>(rp, 'shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
-          shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldTransmit: boolean }>(rp, 'shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
-          close: async () => {
-            if (closed) return;
-            closed = true;
-            plugins.delete(handle);
-            try {
-              await call(rp, 'closePlugin', empty);
-            } finally {
-              ch.close();
-            }
-          },
-        };
+        const handle = reportingPluginHandle(r, ch, queryMs, () => plugins.delete(handle));
         plugins.add(handle);
         return handle;
       },

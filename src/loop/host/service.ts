@@ -54,6 +54,8 @@ export interface LoopServiceOptions<C, S extends LoopHostedService> {
   onLaunched?: (info: { launch: number; ms: number; pid: number }) => void;
   /** Called when a supervised plugin process exits on its own. */
   onExited?: (info: { pid: number; code: number | null; signal: NodeJS.Signals | null }) => void;
+  /** Called once, at the end of close() (e.g. to release what was registered for this LOOP). */
+  onClosed?: () => void;
 }
 
 export class LoopService<C, S extends LoopHostedService> implements AsyncDisposable {
@@ -241,6 +243,7 @@ export class LoopService<C, S extends LoopHostedService> implements AsyncDisposa
     await this.#client?.close();
     this.#client = undefined;
     this.#log('closed');
+    this.#o.onClosed?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -15,11 +15,11 @@ export type MaybePromise<T> = T | Promise<T>;
 
 type Unary<Res> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
 
-/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call. */
-export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+/** Calls the unary method `key` of a grpc-js client; aborting `signal` cancels the call; `options` may set a deadline. */
+export function callUnary<Res>(client: grpc.Client, key: string, req: unknown, signal?: AbortSignal, options: grpc.CallOptions = {}): Promise<Res> {
   const fn = (client as unknown as Record<string, Unary<Res>>)[key] as Unary<Res>;
   return new Promise((resolve, reject) => {
-    const c = fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
+    const c = fn.call(client, req, new grpc.Metadata(), options, (e, r) => {
       signal?.removeEventListener('abort', onAbort);
       if (e) reject(e);
       else resolve(r);
@@ -36,11 +36,11 @@ const CLIENT_KEYS: Record<string, string> = { 'Service.Close': 'closeService', '
  * Calls `method` ("Service.Method", e.g. `Relayer.GetChainInfo`) on a LOOP object's client. Every
  * failure becomes a LoopError naming the method in `input` (see loopCallError).
  */
-export async function loopCall<Res>(client: grpc.Client, method: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+export async function loopCall<Res>(client: grpc.Client, method: string, req: unknown, signal?: AbortSignal, options?: grpc.CallOptions): Promise<Res> {
   const name = method.slice(method.indexOf('.') + 1);
   const key = CLIENT_KEYS[method] ?? name.charAt(0).toLowerCase() + name.slice(1);
   try {
-    return await callUnary<Res>(client, key, req, signal);
+    return await callUnary<Res>(client, key, req, signal, options);
   } catch (err) {
     throw loopCallError(method, err);
   }
@@ -176,16 +176,29 @@ export async function remoteHealthReport(service: grpc.Client): Promise<Record<s
 }
 
 /** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */
-export function servedDependencies(broker: GrpcBroker): { serve(register: (s: grpc.Server) => void): Promise<number>; release(): Promise<void> } {
-  const served: BrokerServer[] = [];
+export interface ServedDependencies {
+  serve(register: (s: grpc.Server) => void): Promise<number>;
+  /** The broker ids still served (empty once released): lets a caller check that nothing is left. */
+  ids(): number[];
+  release(): Promise<void>;
+}
+
+export function servedDependencies(broker: GrpcBroker): ServedDependencies {
+  const served = new Map<number, BrokerServer>();
   return {
     async serve(register) {
       const id = broker.nextId();
-      served.push(await broker.acceptAndServe(id, register));
+      served.set(id, await broker.acceptAndServe(id, register));
       return id;
     },
+    ids: () => [...served.keys()],
     async release() {
-      await Promise.all(served.map((s) => s.close()));
+      await Promise.all(
+        [...served].map(async ([id, server]) => {
+          await server.close();
+          served.delete(id);
+        }),
+      );
     },
   };
 }
