@@ -15,7 +15,7 @@ import { CBOR_ENCODING, decodeVersioned, encodeVersioned } from '../wire/version
 const { ContractReaderClient } = loopProtos.contractReader();
 
 /** Every ContractReader method, over the host's connection. */
-export type ContractReaderClient = Required<Promised<ContractReader>>;
+export type ContractReaderClient = Promised<Required<ContractReader>>;
 
 const V = CBOR_ENCODING;
 

@@ -15,7 +15,7 @@ import { type ProviderConnection, providerServiceClient } from './ocr2-clients';
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ContractWriterClient } = loopProtos.contractWriter();
 
-export interface ContractWriterHandle extends Required<Promised<ContractWriter>>, ProviderConnection {}
+export interface ContractWriterHandle extends Promised<Required<ContractWriter>>, ProviderConnection {}
 
 const estimateToPb = (r: EstimateFeeRequest) => ({
   contractName: r.contractName,

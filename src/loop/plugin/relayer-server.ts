@@ -11,7 +11,7 @@ import type { RelayerCalls } from '../wire/relayer-api';
 import { headToPb } from '../wire/contract-reader';
 import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
-import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '../wire/rpc';
+import { addLoopService, callUnary, handleUnary, type LoopServiceObject, withUnimplemented } from '../wire/rpc';
 import { type RelayerFactories, relayerFactoryHandlers } from './relayer-objects-server';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
@@ -49,14 +49,14 @@ function dialKeystore(broker: GrpcBroker, id: number): Keystore {
   };
 }
 
-/** Only the methods `impl` has: grpc-js answers the others Unimplemented. */
+/** Only the methods `impl` has (the others answer Unimplemented, see withUnimplemented). */
 function implemented<T extends object>(impl: T, handlers: { [K in keyof T]?: grpc.UntypedHandleCall }): grpc.UntypedServiceImplementation {
   return Object.fromEntries(Object.entries(handlers).filter(([k]) => typeof (impl as Record<string, unknown>)[k] === 'function')) as grpc.UntypedServiceImplementation;
 }
 
 function serveRelayer(server: grpc.Server, broker: GrpcBroker, r: RelayerServer): void {
   const objects = relayerFactoryHandlers(r, broker);
-  server.addService(RelayerService, {
+  server.addService(RelayerService, withUnimplemented(RelayerService, {
     ...objects.handlers,
     ...implemented(r, {
       latestHead: handleUnary(async (_req: unknown, signal) => ({ head: headToPb(await r.latestHead!(signal)) })),
@@ -73,7 +73,7 @@ function serveRelayer(server: grpc.Server, broker: GrpcBroker, r: RelayerServer)
         return {};
       }),
     }),
-  });
+  }));
   addLoopService(server, {
     name: () => r.name(),
     ready: () => r.ready(),

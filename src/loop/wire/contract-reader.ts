@@ -7,7 +7,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { type BatchGetLatestValuesRequest, type BindRequest, type GetLatestValueReply, type GetLatestValueRequest, type Head as PbHead, type QueryKeyRequest, type QueryKeysRequest, loopProtos } from '../../gen';
 import { LoopError } from '../../core/errors';
-import { handleUnary as unary, type MaybePromise } from './rpc';
+import { handleUnary as unary, type MaybePromise, withUnimplemented } from './rpc';
 import type { Head } from './relayer-api';
 import { type KeyFilter, keyFilterFromPb, type LimitAndSort, limitAndSortFromPb } from './query';
 import { CBOR_ENCODING, type CborValue, decodeVersioned, encodeVersioned } from './versioned-bytes';
@@ -115,5 +115,5 @@ export function serveContractReader(server: grpc.Server, cr: ContractReader): vo
   const bindings = (r: BindRequest) => r.bindings.map(contractOf);
   if (bind !== undefined) impl['bind'] = unary(async (r: BindRequest, signal) => ((await bind.call(cr, bindings(r), signal)), {}));
   if (unbind !== undefined) impl['unbind'] = unary(async (r: BindRequest, signal) => ((await unbind.call(cr, bindings(r), signal)), {}));
-  server.addService(ContractReaderService, impl);
+  server.addService(ContractReaderService, withUnimplemented(ContractReaderService, impl));
 }

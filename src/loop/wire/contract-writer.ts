@@ -7,7 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { BigInt as PbBigInt, GetEstimateFeeRequest, GetTransactionStatusRequest, SubmitTransactionRequest as PbSubmit, TransactionMeta } from '../../gen';
 import { loopProtos } from '../../gen';
 import { bigFromPb, bigToPb } from './big';
-import { handleUnary as unary, type MaybePromise } from './rpc';
+import { handleUnary as unary, type MaybePromise, withUnimplemented } from './rpc';
 import type { CborValue } from './versioned-bytes';
 import { decodeVersioned } from './versioned-bytes';
 
@@ -105,5 +105,5 @@ export function serveContractWriter(server: grpc.Server, cw: ContractWriter): vo
       return { fee: bigToPb(f.fee), decimals: f.decimals };
     });
   }
-  server.addService(ContractWriterService, impl);
+  server.addService(ContractWriterService, withUnimplemented(ContractWriterService, impl));
 }

@@ -109,6 +109,16 @@ function grpcCodeOf(e: unknown): number {
   return typeof c === 'number' ? c : grpc.status.UNKNOWN;
 }
 
+/**
+ * `handlers` completed for every method of `definition`: a method left out answers gRPC
+ * Unimplemented with "not implemented" (the text chainlink-common's types.UnimplementedError gives),
+ * so a host sees the same answer from a TypeScript LOOP as from a Go one that leaves it out.
+ */
+export function withUnimplemented(definition: object, handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const missing: grpc.handleUnaryCall<unknown, unknown> = (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not implemented' });
+  return Object.fromEntries(Object.keys(definition).map((k) => [k, handlers[k] ?? missing]));
+}
+
 const emptyCodec = {
   requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
   requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
