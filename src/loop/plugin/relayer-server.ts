@@ -7,7 +7,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ListNodeStatusesRequest, type NewRelayerRequest, type ReplayRequest, type TransactionRequest, loopProtos } from '../../gen';
 import { bigFromPb } from '../wire/big';
-import type { Head, RelayerCalls } from '../wire/relayer-api';
+import type { RelayerCalls } from '../wire/relayer-api';
+import { headToPb } from '../wire/contract-reader';
 import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
 import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '../wire/rpc';
@@ -52,14 +53,12 @@ function implemented<T extends object>(impl: T, handlers: { [K in keyof T]?: grp
   return Object.fromEntries(Object.entries(handlers).filter(([k]) => typeof (impl as Record<string, unknown>)[k] === 'function')) as grpc.UntypedServiceImplementation;
 }
 
-const headToPb = (h: Head) => ({ head: { height: h.height, hash: h.hash, timestamp: h.timestamp } });
-
 function serveRelayer(server: grpc.Server, r: RelayerServer): void {
   server.addService(
     RelayerService,
     implemented(r, {
-      latestHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.latestHead!(signal))),
-      finalizedHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.finalizedHead!(signal))),
+      latestHead: handleUnary(async (_req: unknown, signal) => ({ head: headToPb(await r.latestHead!(signal)) })),
+      finalizedHead: handleUnary(async (_req: unknown, signal) => ({ head: headToPb(await r.finalizedHead!(signal)) })),
       getChainStatus: handleUnary(async (_req: unknown, signal) => ({ chain: await r.getChainStatus!(signal) })),
       getChainInfo: handleUnary(async (_req: unknown, signal) => ({ chainInfo: await r.getChainInfo!(signal) })),
       listNodeStatuses: handleUnary((q: ListNodeStatusesRequest, signal) => r.listNodeStatuses!(q.pageSize, q.pageToken, signal)),
