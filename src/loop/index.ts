@@ -66,6 +66,7 @@ export type {
   PluginMedianHost,
   NewMedianFactoryOptions,
   MedianFactoryHandle,
+  ProxiedProvider,
   DataSource,
   ErrorLog,
   ReportingPluginHandle,

@@ -11,22 +11,20 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import { type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type AttributedOnchainSignature, type ContractConfig, type ReportContext, type ReportTimestamp, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
+import { type AttributedOnchainSignature, type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type ContractConfig, type ReportContext, type ReportTimestamp, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
-import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies, loopCall } from '../wire/rpc';
-import { bigToPb } from '../wire/big';
-import { type MedianProvider, serveMedianProvider } from '../wire/median-provider';
+import { callUnary as call, emptyMethod, handleUnary as unary, loopCall, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { Logger } from '../../core/logger';
-import { addUnaryProxy, unaryPaths } from '../wire/grpc-proxy';
+import { bigToPb } from '../wire/big';
+import { addUnaryProxy } from '../wire/grpc-proxy';
+import { medianProviderPaths, type MedianProvider, serveMedianProvider } from '../wire/median-provider';
 import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
-const { ContractReaderService } = loopProtos.contractReader();
-const { ErrorLogService, MedianContractService, OnchainConfigCodecService, PluginMedianClient, ReportCodecService } = loopProtos.median();
+const { ErrorLogService, PluginMedianClient } = loopProtos.median();
 const { DataSourceService } = loopProtos.medianDatasource();
-const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
 const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
 
 export type { AttributedObservation, AttributedOnchainSignature, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
@@ -35,7 +33,6 @@ export type { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester
 export type { MedianContract, MedianProvider, OnchainConfig, OnchainConfigCodec, ParsedAttributedObservation, PreciseTime, ReportCodec } from '../wire/median-provider';
 export type { ContractReader } from '../wire/contract-reader';
 export { bigFromPb, bigToPb } from '../wire/big';
-
 
 /** median.DataSource: the value observed for a report timestamp. */
 export interface DataSource {
@@ -77,27 +74,6 @@ export interface ProxiedProvider {
 }
 
 /**
- * Every method of a median provider connection: the services above, plus chainlink-common's Codec,
- * which loopp never serves itself but a relayer's provider may: package `codec` since v1.x, `loop`
- * in the v0.4 line chainlink-feeds is built with.
- */
-function medianProviderPaths(): string[] {
-  return [
-    ...unaryPaths(
-      LoopServiceDefinition,
-      OffchainConfigDigesterService,
-      ContractConfigTrackerService,
-      ContractTransmitterService,
-      ReportCodecService,
-      MedianContractService,
-      OnchainConfigCodecService,
-      ContractReaderService,
-    ),
-    ...['codec', 'loop'].flatMap((pkg) => ['GetEncoding', 'GetDecoding', 'GetMaxSize'].map((m) => `/${pkg}.Codec/${m}`)),
-  ];
-}
-
-/**
  * libocr ReportingPlugin as the host sees it. A failed call rejects with a LoopError
  * (ERR_LOOPP_LOOP_CALL) whose message is `ReportingPlugin.<Method>: <the plugin's error text>`.
  */
@@ -130,10 +106,6 @@ export interface MedianFactoryHandle extends LoopHostedService {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/**
- * A call into the plugin's ReportingPlugin or ReportingPluginFactory: a failure becomes a LoopError
- * whose message is `<Service.Method>: <the plugin's error text>` (without grpc-js' status prefix).
- */
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
 const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');

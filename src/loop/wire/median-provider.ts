@@ -12,7 +12,8 @@ import { LoopError } from '../../core/errors';
 import { bigFromPb, bigToPb } from './big';
 import { type ContractReader, serveContractReader } from './contract-reader';
 import { type ContractConfigTracker, type ContractTransmitter, type OffchainConfigDigester, type ProviderService, type ServeOptions, serveContractConfigTracker, serveContractTransmitter, serveOffchainConfigDigester, serveProviderService } from './ocr2-provider';
-import { handleUnary as unary, type MaybePromise } from './rpc';
+import { unaryPaths } from './grpc-proxy';
+import { handleUnary as unary, LoopServiceDefinition, type MaybePromise } from './rpc';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { MedianContractService, OnchainConfigCodecService, ReportCodecService } = loopProtos.median();
@@ -170,4 +171,27 @@ export function serveMedianProvider(server: grpc.Server, p: MedianProvider, o: S
   serveMedianContract(server, p.medianContract);
   serveOnchainConfigCodec(server, p.onchainConfigCodec);
   if (p.contractReader !== undefined) serveContractReader(server, p.contractReader);
+}
+
+/**
+ * Every method path of a median provider connection, for a host that forwards one (grpc-proxy.ts):
+ * the services above, plus chainlink-common's Codec, which loopp never serves itself but a relayer's
+ * provider may: package `codec` since v1.x, `loop` in the v0.4 line chainlink-feeds is built with.
+ */
+export function medianProviderPaths(): string[] {
+  const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
+  const { ContractReaderService } = loopProtos.contractReader();
+  return [
+    ...unaryPaths(
+      LoopServiceDefinition,
+      OffchainConfigDigesterService,
+      ContractConfigTrackerService,
+      ContractTransmitterService,
+      ReportCodecService,
+      MedianContractService,
+      OnchainConfigCodecService,
+      ContractReaderService,
+    ),
+    ...['codec', 'loop'].flatMap((pkg) => ['GetEncoding', 'GetDecoding', 'GetMaxSize'].map((m) => `/${pkg}.Codec/${m}`)),
+  ];
 }
