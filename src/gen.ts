@@ -37,7 +37,7 @@ export type { BatchGetLatestValuesReply, BatchGetLatestValuesRequest, BatchRead,
 export type { ContractWriterService, GetEstimateFeeReply, GetEstimateFeeRequest, GetFeeComponentsReply, SubmitTransactionRequest, TransactionMeta } from './gen/loop/contract_writer';
 export type { Block as QueryBlock, BooleanExpression, Comparator, Expression, Limit, LimitAndSort, Primitive, SortBy, Timestamp as QueryTimestamp, TxHash as QueryTxHash, ValueComparator } from './gen/loop/chain/common/query';
 export type { GetTransactionStatusReply, GetTransactionStatusRequest } from './gen/loop/chain/evm/evm';
-export type { BuildReportRequest, DecodeRequest, EncodeRequest, ErrorLogService, LatestRoundRequestedRequest, LatestTransmissionDetailsReply, MaxReportLengthRequest, MedianContractService, MedianFromReportRequest, NewMedianFactoryReply, NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, SaveErrorRequest } from './gen/loop/median';
+export type { BuildReportRequest, DecodeRequest, EncodeRequest, ErrorLogService, LatestRoundRequestedRequest, LatestTransmissionDetailsReply, MaxReportLengthRequest, MedianContractService, MedianFromReportReply, MedianFromReportRequest, NewMedianFactoryReply, NewMedianFactoryRequest, OnchainConfigCodecService, PluginMedianClient, ReportCodecService, SaveErrorRequest } from './gen/loop/median';
 export type { DataSourceService, ObserveRequest } from './gen/loop/median_datasource';
 export type { AttributedObservation, NewReportingPluginReply, ReportingPluginConfig, ReportingPluginFactoryClient, ReportingPluginInfo, ReportingPluginService } from './gen/loop/reporting';
 

@@ -11,8 +11,17 @@ export { relayerLoopPlugin } from './relayer';
 export { medianLoopPlugin } from './host/median';
 export type { Keystore } from './wire/keystore';
 export { LoopServiceDefinition } from './wire/rpc';
-export type { LoopServiceObject } from './wire/rpc';
+export type { LoopServiceObject, GrpcCodeName, MaybePromise } from './wire/rpc';
+export { statusError, grpcCodeName } from './wire/rpc';
 export type { MetricsRegistry } from './wire/metrics-registry';
+export type { ChainInfo, ChainStatus, Head, NodeStatus, NodeStatusPage, PluginArgs, Promised, RelayArgs, RelayerCalls, ReplayRequest, TransactRequest } from './wire/relayer-api';
+export type { ConfigProvider, ContractConfigTracker, ContractTransmitter, OffchainConfigDigester, ProviderService } from './wire/ocr2-provider';
+export type { MedianContract, MedianProvider, OnchainConfig, OnchainConfigCodec, ParsedAttributedObservation, PreciseTime, ReportCodec } from './wire/median-provider';
+export { serveMedianProvider } from './wire/median-provider';
+export type { BoundContract, ContractBatch, ContractBatchResult, ContractKeyFilter, ContractReader, Sequence, SequenceWithKey } from './wire/contract-reader';
+export type { ComparisonOperator, Confidence, Expression, KeyFilter, LimitAndSort, SortType } from './wire/query';
+export type { ContractWriter, EstimateFee, EstimateFeeRequest, FeeComponents, SubmitTransactionRequest, TransactionStatus, TxMeta } from './wire/contract-writer';
+export type { CborValue } from './wire/versioned-bytes';
 
 /**** Host side: registry, ports, environment, command factory ****/
 export { LoopRegistry, isErrExists, ERR_EXISTS_MESSAGE } from './host/registry';
@@ -46,14 +55,28 @@ export type { LoopLogLevel, LoopLogRecord } from './host/relog';
 export { startMetricsServer, discoveryGroups } from './host/discovery';
 export type { MetricsServer, MetricsServerOptions, TargetGroup, DiscoverableLoops } from './host/discovery';
 export type { PluginRelayerHost, NewRelayerOptions, RelayerHandle } from './host/relayer';
+export type { NewPluginProviderOptions, RelayerObjects } from './host/relayer-objects';
+export type { MedianProviderHandle } from './host/median-provider-client';
+export type { ConfigProviderHandle } from './host/config-provider';
+export type { ProviderConnection } from './host/ocr2-clients';
+export type { ContractReaderClient } from './host/contract-reader';
+export type { ContractReaderHandle } from './host/contract-reader-handle';
+export type { ContractWriterHandle } from './host/contract-writer';
 export type {
   PluginMedianHost,
   NewMedianFactoryOptions,
   MedianFactoryHandle,
-  MedianProvider,
+  ProxiedProvider,
   DataSource,
   ErrorLog,
   ReportingPluginHandle,
+  AttributedObservation,
+  AttributedOnchainSignature,
+  ContractConfig,
+  ReportContext,
+  ReportingPluginConfig,
+  ReportingPluginInfo,
+  ReportTimestamp,
 } from './host/median';
 
 /**** Plugin side: server base and LOOP servers ****/
@@ -68,6 +91,7 @@ export type { Service, HealthReporter } from './plugin/base';
 export { createLoopPluginLogger, formatLoopLogLine } from './plugin/logger';
 export type { LoopPluginLogger, LoopPluginLogLevel, LoopPluginLoggerOptions } from './plugin/logger';
 export type { RelayerServer, RelayerServerOptions } from './plugin/relayer-server';
+export type { PluginProvider, RelayerFactories } from './plugin/relayer-objects-server';
 
 /**** Errors of the LOOP layer ****/
 export { LoopError } from '../core/errors';

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { runBroker } from './broker';
 import { arg, machineInfo, type BenchResult } from './common';
 import { runLaunch } from './launch';
+import { runProxy } from './proxy';
 import { markdownTable } from './render';
 import { runRpc } from './rpc';
 import { runScale } from './scale';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   results.push(await runBroker());
   results.push(await runStdio());
   results.push(await runScale());
+  results.push(await runProxy());
   const out = arg('out', 'dist/bench.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
   console.log(`${machine.line}\n`);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LOOP_KINDS, LoopError, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
 import { binary, childPids, goBinary, listDir, rmDir, run, sleep, tmpDir } from '../helpers';
+import { REF, REFERENCE_FILE } from './relayer-reference-suite';
 
 const STATIC_CONFIG = '[Foo]\nBar = "Baz"\n';
 const keystore = (accounts: string[]): Keystore => ({ accounts: () => accounts, sign: (_a, d) => Buffer.from(d) });
@@ -91,23 +92,39 @@ describe('chainlink-common host (loop.NewRelayerService) -> relayer-loop-ts', ()
     // chainlink's host SIGKILLs the plugin after its own Close (go-plugin's "error closing client during
     // Kill" path), so the plugin's socket goes to a directory of the test's.
     const sockDir = tmpDir('loopp-gohost-relayer-');
-    const r = await run(goBinary('loop-host-go'), ['-cmd', binary('relayer-loop-ts'), '-scrape', '-timeout', '30s', '-env', `TMPDIR=${sockDir}`], { timeoutMs: 60_000 });
+    const config = `ReferenceFile = ${JSON.stringify(REFERENCE_FILE)}\n`;
+    const r = await run(goBinary('loop-host-go'), ['-cmd', binary('relayer-loop-ts'), '-config', config, '-page-size', '2', '-scrape', '-timeout', '30s', '-env', `TMPDIR=${sockDir}`], { timeoutMs: 60_000 });
     rmDir(sockDir);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
       prometheusPort: number;
       chainStatus: { id: string; enabled: boolean };
       chainInfo: { familyName: string };
+      nodeStatuses: { nodes: unknown[]; nextPageToken: string; total: number };
       health: Record<string, unknown>;
       env: string[];
       metrics: { body: string };
     };
-    assert.deepEqual(out.chainStatus, { config: '', enabled: true, id: 'some_chain' });
-    assert.equal(out.chainInfo.familyName, 'someFamily');
+    assert.deepEqual(out.chainStatus, REF.chainStatus);
+    assert.equal(out.chainInfo.familyName, REF.chainInfo.familyName);
+    // The plugin answers next_page_token "2"; chainlink-common v1.3.1's relayerClient.ListNodeStatuses
+    // never copies it into its result, so a Go host always sees "" (loopp's RelayerHandle returns it).
+    assert.deepEqual(out.nodeStatuses, { nodes: REF.nodes.slice(0, 2), nextPageToken: '', total: REF.nodes.length });
     assert.ok(out.prometheusPort > 0);
     assert.ok(out.env.includes(`CL_PROMETHEUS_PORT=${out.prometheusPort}`));
     assert.match(out.metrics.body, /health\{service_id="PluginRelayer"\} 1/);
     assert.match(out.metrics.body, /uptime_seconds \d+/);
     for (const v of Object.values(out.health)) assert.equal(v, null);
+  });
+
+  it('-expect reference.json: every Relayer method (and of what its factories return) matches, 0 mismatches', async () => {
+    const sockDir = tmpDir('loopp-gohost-expect-');
+    const r = await run(goBinary('loop-host-go'), ['-expect', REFERENCE_FILE, '-timeout', '30s', '-env', `TMPDIR=${sockDir}`, '-cmd', binary('relayer-loop-ts')], { timeoutMs: 60_000 });
+    rmDir(sockDir);
+    const out = JSON.parse(r.stdout) as { mismatches?: string[]; error?: string; results: Record<string, unknown> };
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.mismatches, []);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.ok(Object.keys(out.results).length >= 30, `only ${Object.keys(out.results).length} results`);
   });
 });

@@ -203,3 +203,20 @@ export function staticMedianProvider(): MedianProvider {
     contractReader: staticContractReader,
   };
 }
+
+/** The arguments the driver's static provider objects expect (to call a provider served by the driver). */
+export const MEDIAN_PROVIDER_INPUTS = {
+  contractConfig,
+  changedInBlock: 14,
+  transmitReportContext,
+  transmitReport,
+  signatures: sigs,
+  observations: pobs,
+  medianReport,
+  n: N,
+  lookbackNs: LOOKBACK_NS,
+  onchainConfig,
+  encodedOnchainConfig,
+  readIdentifier: READ_IDENTIFIER,
+  readParams,
+} as const;

@@ -181,7 +181,7 @@ function currentBlocks(text: string, kind: string): Record<string, string> {
 
 describe('docs/ generated blocks', () => {
   for (const [doc, kind, ids] of [
-    ['docs/performance.md', 'bench', ['machine', 'B1', 'B3', 'B4', 'B5', 'B6']],
+    ['docs/performance.md', 'bench', ['machine', 'B1', 'B3', 'B4', 'B5', 'B6', 'B7']],
     ['docs/reliability.md', 'soak', ['table']],
   ] as const) {
     it(`${doc} holds the ${kind} blocks ${ids.join(', ')} in the form the refresh writes`, () => {

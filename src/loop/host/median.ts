@@ -11,26 +11,28 @@
  * "absent"; Codec is never served here.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Timestamp, type GetLatestValueReply, type GetLatestValueRequest, type BuildReportRequest, type DecodeRequest, type EncodeRequest, type LatestTransmissionDetailsReply, type LatestRoundRequestedRequest, type MaxReportLengthRequest, type MedianFromReportRequest, type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type AttributedOnchainSignature, type BigInt as PbBigInt, type ConfigDigestRequest, type ContractConfig, type LatestConfigRequest, type ReportContext, type ReportTimestamp, type TransmitRequest, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
+import { type AttributedOnchainSignature, type NewMedianFactoryReply, type NewMedianFactoryRequest, type SaveErrorRequest, type ObserveRequest, type ContractConfig, type ReportContext, type ReportTimestamp, type AttributedObservation, type NewReportingPluginReply, type ReportingPluginConfig, type ReportingPluginInfo, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
 import { grpcPlugin, type GrpcBroker, type GrpcPlugin, type PluginClientContext } from '../../index';
-import { callUnary as call, emptyMethod, LoopServiceDefinition, handleUnary as unary, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
+import { callUnary as call, emptyMethod, handleUnary as unary, loopCall, loopServiceClient, type MaybePromise, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { Logger } from '../../core/logger';
-import { addUnaryProxy, unaryPaths } from '../wire/grpc-proxy';
+import { bigToPb } from '../wire/big';
+import { addUnaryProxy } from '../wire/grpc-proxy';
+import { medianProviderPaths, type MedianProvider, serveMedianProvider } from '../wire/median-provider';
 import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
-import { type CborValue, decodeVersioned, encodeVersioned } from '../wire/versioned-bytes';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
-const { ContractReaderService } = loopProtos.contractReader();
-const { ErrorLogService, MedianContractService, OnchainConfigCodecService, PluginMedianClient, ReportCodecService } = loopProtos.median();
+const { ErrorLogService, PluginMedianClient } = loopProtos.median();
 const { DataSourceService } = loopProtos.medianDatasource();
-const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
 const { ReportingPluginFactoryClient, ReportingPluginService } = loopProtos.reporting();
-const latestTransmissionDetailsReplyCodec = loopProtos.median().LatestTransmissionDetailsReply;
 
-export type { AttributedObservation, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
-
+export type { AttributedObservation, AttributedOnchainSignature, ContractConfig, ReportContext, ReportingPluginConfig, ReportingPluginInfo, ReportTimestamp };
+// The provider's shapes live in ../wire (a TypeScript relayer serves them too); re-exported for median hosts.
+export type { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester } from '../wire/ocr2-provider';
+export type { MedianContract, MedianProvider, OnchainConfig, OnchainConfigCodec, ParsedAttributedObservation, PreciseTime, ReportCodec } from '../wire/median-provider';
+export type { ContractReader } from '../wire/contract-reader';
+export { bigFromPb, bigToPb } from '../wire/big';
 
 /** median.DataSource: the value observed for a report timestamp. */
 export interface DataSource {
@@ -40,88 +42,6 @@ export interface DataSource {
 /** core.ErrorLog. */
 export interface ErrorLog {
   saveError(message: string): MaybePromise<void>;
-}
-
-/** libocr OffchainConfigDigester. */
-export interface OffchainConfigDigester {
-  configDigest(config: ContractConfig): MaybePromise<Buffer>;
-  configDigestPrefix(): MaybePromise<number>;
-}
-
-/** libocr ContractConfigTracker (Notify is not part of the wire contract). */
-export interface ContractConfigTracker {
-  latestConfigDetails(): MaybePromise<{ changedInBlock: number; configDigest: Buffer }>;
-  latestConfig(changedInBlock: number): MaybePromise<ContractConfig>;
-  latestBlockHeight(): MaybePromise<number>;
-}
-
-/** libocr ContractTransmitter. */
-export interface ContractTransmitter {
-  transmit(reportContext: ReportContext, report: Buffer, signatures: AttributedOnchainSignature[]): MaybePromise<void>;
-  latestConfigDigestAndEpoch(): MaybePromise<{ configDigest: Buffer; epoch: number }>;
-  fromAccount(): MaybePromise<string>;
-}
-
-/** libocr median.ParsedAttributedObservation. */
-export interface ParsedAttributedObservation {
-  timestamp: number;
-  value: bigint;
-  juelsPerFeeCoin: bigint;
-  gasPriceSubunits: bigint;
-  observer: number;
-}
-
-/** libocr median.ReportCodec. */
-export interface ReportCodec {
-  buildReport(observations: ParsedAttributedObservation[]): MaybePromise<Buffer>;
-  medianFromReport(report: Buffer): MaybePromise<bigint>;
-  maxReportLength(n: number): MaybePromise<number>;
-}
-
-/** A protobuf Timestamp with full nanosecond precision (a JS Date would lose it). */
-export interface PreciseTime {
-  seconds: number;
-  nanos: number;
-}
-
-/** libocr median.MedianContract. */
-export interface MedianContract {
-  latestTransmissionDetails(): MaybePromise<{ configDigest: Buffer; epoch: number; round: number; latestAnswer: bigint; latestTimestamp: PreciseTime }>;
-  /** lookback is a Go time.Duration: nanoseconds. */
-  latestRoundRequested(lookbackNs: number): MaybePromise<{ configDigest: Buffer; epoch: number; round: number }>;
-}
-
-/** libocr median.OnchainConfig / OnchainConfigCodec. */
-export interface OnchainConfig {
-  min: bigint;
-  max: bigint;
-}
-export interface OnchainConfigCodec {
-  encode(config: OnchainConfig): MaybePromise<Buffer>;
-  decode(encoded: Buffer): MaybePromise<OnchainConfig>;
-}
-
-/**
- * types.ContractReader, the single-read part. params arrive decoded from their VersionedBytes (JSON
- * or CBOR); the return value is encoded back in the same version, as chainlink-common's server does.
- */
-export interface ContractReader {
-  getLatestValue(readIdentifier: string, confidence: number, params: CborValue): MaybePromise<CborValue>;
-}
-
-/** types.MedianProvider as the host serves it. */
-export interface MedianProvider {
-  /** Service name (Name / HealthReport); default `MedianProvider`. */
-  name?: string;
-  offchainConfigDigester: OffchainConfigDigester;
-  contractConfigTracker: ContractConfigTracker;
-  contractTransmitter: ContractTransmitter;
-  reportCodec: ReportCodec;
-  medianContract: MedianContract;
-  onchainConfigCodec: OnchainConfigCodec;
-  /** Left unregistered when absent (the plugin then sees no contract reader). */
-  contractReader?: ContractReader;
-  close?(): MaybePromise<void>;
 }
 
 export interface NewMedianFactoryOptions {
@@ -154,27 +74,9 @@ export interface ProxiedProvider {
 }
 
 /**
- * Every method of a median provider connection: the services above, plus chainlink-common's Codec,
- * which loopp never serves itself but a relayer's provider may: package `codec` since v1.x, `loop`
- * in the v0.4 line chainlink-feeds is built with.
+ * libocr ReportingPlugin as the host sees it. A failed call rejects with a LoopError
+ * (ERR_LOOPP_LOOP_CALL) whose message is `ReportingPlugin.<Method>: <the plugin's error text>`.
  */
-function medianProviderPaths(): string[] {
-  return [
-    ...unaryPaths(
-      LoopServiceDefinition,
-      OffchainConfigDigesterService,
-      ContractConfigTrackerService,
-      ContractTransmitterService,
-      ReportCodecService,
-      MedianContractService,
-      OnchainConfigCodecService,
-      ContractReaderService,
-    ),
-    ...['codec', 'loop'].flatMap((pkg) => ['GetEncoding', 'GetDecoding', 'GetMaxSize'].map((m) => `/${pkg}.Codec/${m}`)),
-  ];
-}
-
-/** libocr ReportingPlugin as the host sees it. */
 export interface ReportingPluginHandle {
   readonly id: number;
   readonly info: ReportingPluginInfo;
@@ -189,6 +91,11 @@ export interface ReportingPluginHandle {
 /** The ReportingPluginFactory (plus its Service) the median LOOP returns. */
 export interface MedianFactoryHandle extends LoopHostedService {
   readonly id: number;
+  /**
+   * The broker ids of the host dependencies served to this factory (data sources, provider, error
+   * log) that are still open: five while the factory lives, none once close() has returned.
+   */
+  servedIds(): number[];
   newReportingPlugin(config: ReportingPluginConfig, signal?: AbortSignal): Promise<ReportingPluginHandle>;
   // No name(): chainlink-common's goplugin.ServiceServer (v1.3.1) leaves loop.Service/Name Unimplemented.
   ready(): Promise<void>;
@@ -199,56 +106,9 @@ export interface MedianFactoryHandle extends LoopHostedService {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/** big.Int <-> loop.BigInt (sign plus big-endian magnitude). */
-export function bigToPb(v: bigint): PbBigInt {
-  const negative = v < 0n;
-  let m = negative ? -v : v;
-  const bytes: number[] = [];
-  while (m > 0n) {
-    bytes.unshift(Number(m & 0xffn));
-    m >>= 8n;
-  }
-  return { negative, value: Buffer.from(bytes) };
-}
-export function bigFromPb(b: PbBigInt | undefined): bigint {
-  if (b === undefined) return 0n;
-  const m = b.value.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.value).toString('hex')}`);
-  return b.negative ? -m : m;
-}
-
 /** loop.ReportingPlugin with its Close method (left out of the generated definition; see rpc.ts). */
 const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
-
-/**
- * LatestTransmissionDetails' reply with a nanosecond-precise timestamp: the generated code maps
- * google.protobuf.Timestamp to Date (milliseconds), so field 5 is written here by hand.
- */
-type LatestTransmissionDetailsWire = Omit<LatestTransmissionDetailsReply, 'latestTimestamp'> & { latestTimestamp: PreciseTime };
-const MedianContractDefinition = {
-  ...MedianContractService,
-  latestTransmissionDetails: {
-    ...MedianContractService.latestTransmissionDetails,
-    responseSerialize: (v: LatestTransmissionDetailsWire): Buffer => {
-      const { latestTimestamp, ...rest } = v;
-      const w = latestTransmissionDetailsReplyCodec.encode({ ...rest, latestTimestamp: undefined });
-      Timestamp.encode(latestTimestamp, w.uint32(42).fork()).join();
-      return Buffer.from(w.finish());
-    },
-  },
-};
-
-function serveService(server: grpc.Server, name: string, close?: () => MaybePromise<void>): void {
-  server.addService(LoopServiceDefinition as unknown as grpc.ServiceDefinition, {
-    name: unary(() => ({ name })),
-    ready: unary(() => ({})),
-    healthReport: unary(() => ({ healthReport: { [name]: '' } })),
-    closeService: unary(async () => {
-      await close?.();
-      return {};
-    }),
-  });
-}
 
 function serveDataSource(server: grpc.Server, ds: DataSource): void {
   server.addService(DataSourceService, {
@@ -265,78 +125,34 @@ function serveErrorLog(server: grpc.Server, log: ErrorLog): void {
   });
 }
 
-function serveMedianProvider(server: grpc.Server, p: MedianProvider): void {
-  serveService(server, p.name ?? 'MedianProvider', p.close?.bind(p));
-  const d = p.offchainConfigDigester;
-  server.addService(OffchainConfigDigesterService, {
-    configDigest: unary(async (r: ConfigDigestRequest) => {
-      if (r.contractConfig === undefined) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'missing contractConfig', { input: r });
-      return { configDigest: await d.configDigest(r.contractConfig) };
-    }),
-    configDigestPrefix: unary(async () => ({ configDigestPrefix: await d.configDigestPrefix() })),
-  });
-  const t = p.contractConfigTracker;
-  server.addService(ContractConfigTrackerService, {
-    latestConfigDetails: unary(() => t.latestConfigDetails()),
-    latestConfig: unary(async (r: LatestConfigRequest) => ({ contractConfig: await t.latestConfig(r.changedInBlock) })),
-    latestBlockHeight: unary(async () => ({ blockHeight: await t.latestBlockHeight() })),
-  });
-  const x = p.contractTransmitter;
-  server.addService(ContractTransmitterService, {
-    transmit: unary(async (r: TransmitRequest) => {
-      await x.transmit(r.reportContext ?? { extraHash: Buffer.alloc(0) }, r.report, r.attributedOnchainSignatures);
-      return {};
-    }),
-    latestConfigDigestAndEpoch: unary(() => x.latestConfigDigestAndEpoch()),
-    fromAccount: unary(async () => ({ Account: await x.fromAccount() })),
-  });
-  const rc = p.reportCodec;
-  server.addService(ReportCodecService, {
-    buildReport: unary(async (r: BuildReportRequest) => ({
-      report: await rc.buildReport(
-        r.observations.map((o) => ({
-          timestamp: o.timestamp,
-          value: bigFromPb(o.value),
-          juelsPerFeeCoin: bigFromPb(o.julesPerFeeCoin),
-          gasPriceSubunits: bigFromPb(o.gasPriceSubunits),
-          observer: o.observer,
-        })),
-      ),
-    })),
-    medianFromReport: unary(async (r: MedianFromReportRequest) => ({ median: bigToPb(await rc.medianFromReport(r.report)) })),
-    maxReportLength: unary(async (r: MaxReportLengthRequest) => ({ max: await rc.maxReportLength(r.n) })),
-  });
-  const mc = p.medianContract;
-  server.addService(MedianContractDefinition as unknown as grpc.ServiceDefinition, {
-    latestTransmissionDetails: unary(async (): Promise<LatestTransmissionDetailsWire> => {
-      const r = await mc.latestTransmissionDetails();
-      return { configDigest: r.configDigest, epoch: r.epoch, round: r.round, latestAnswer: bigToPb(r.latestAnswer), latestTimestamp: r.latestTimestamp };
-    }),
-    latestRoundRequested: unary((r: LatestRoundRequestedRequest) => mc.latestRoundRequested(r.lookback)),
-  });
-  const occ = p.onchainConfigCodec;
-  server.addService(OnchainConfigCodecService, {
-    encode: unary(async (r: EncodeRequest) => ({
-      encoded: await occ.encode({ min: bigFromPb(r.onchainConfig?.min), max: bigFromPb(r.onchainConfig?.max) }),
-    })),
-    decode: unary(async (r: DecodeRequest) => {
-      const c = await occ.decode(r.encoded);
-      return { onchainConfig: { min: bigToPb(c.min), max: bigToPb(c.max) } };
-    }),
-  });
-  const cr = p.contractReader;
-  if (cr !== undefined) {
-    server.addService(ContractReaderService, {
-      getLatestValue: unary(async (r: GetLatestValueRequest): Promise<GetLatestValueReply> => {
-        if (r.asValueType) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'values encoding (as_value_type) is not supported', { input: r });
-        const version = r.params?.version ?? 0;
-        const ret = await cr.getLatestValue(r.readIdentifier, r.confidence, decodeVersioned(r.params));
-        return { retVal: encodeVersioned(ret, version) };
-      }),
-      bind: unary(() => ({})),
-      unbind: unary(() => ({})),
-    });
-  }
+/** The host's handle on a ReportingPlugin the plugin serves on channel `ch`; `onClose` runs once, at close. */
+function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.Channel, queryMs: number, onClose: () => void): ReportingPluginHandle {
+  const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+  const rpCall = <Res>(method: string, req: unknown, options?: grpc.CallOptions) =>
+    loopCall<Res>(rp, `ReportingPlugin.${method.charAt(0).toUpperCase()}${method.slice(1)}`, req, undefined, options);
+  let closed = false;
+  return {
+    id: r.reportingPluginID,
+    info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
+    // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
+    query: async (reportTimestamp) => (await rpCall<{ query: Buffer }>('query', { reportTimestamp }, { deadline: Date.now() + queryMs })).query,
+    observation: async (reportTimestamp, query) => (await rpCall<{ observation: Buffer }>('observation', { reportTimestamp, query })).observation,
+    report: (reportTimestamp, query, observations) => rpCall<{ shouldReport: boolean; report: Buffer }>('report', { reportTimestamp, query, observations }),
+    shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldAccept: boolean }>('shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
+    shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
+      (await rpCall<{ shouldTransmit: boolean }>('shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      onClose();
+      try {
+        await call(rp, 'closePlugin', {});
+      } finally {
+        ch.close();
+      }
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,35 +208,13 @@ export class PluginMedianHost {
     const empty = {};
     return {
       id: reply.reportingPluginFactoryID,
+      servedIds: () => deps.ids(),
       newReportingPlugin: async (config, signal) => {
         // Refused here, before the plugin sees it: a zero deadline would fail every Query.
         const queryMs = queryDeadlineNs(config.maxDurationQuery, o.minMaxDurationQueryNs, o.logger) / 1e6;
-        const r = await call<NewReportingPluginReply>(factory, 'newReportingPlugin', { reportingPluginConfig: config }, signal);
+        const r = await loopCall<NewReportingPluginReply>(factory, 'ReportingPluginFactory.NewReportingPlugin', { reportingPluginConfig: config }, signal);
         const ch = await broker.dial(r.reportingPluginID, { signal });
-        const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
-        let closed = false;
-        const handle: ReportingPluginHandle = {
-          id: r.reportingPluginID,
-          info: r.reportingPluginInfo ?? { name: '', uniqueReports: false },
-          // libocr bounds Query by MaxDurationQuery; over gRPC that deadline reaches the plugin's context.
-          query: async (reportTimestamp) => (await call<{ query: Buffer }>(rp, 'query', { reportTimestamp }, undefined, { deadline: Date.now() + queryMs })).query,
-          observation: async (reportTimestamp, query) => (await call<{ observation: Buffer }>(rp, 'observation', { reportTimestamp, query })).observation,
-          report: (reportTimestamp, query, observations) => call<{ shouldReport: boolean; report: Buffer }>(rp, 'report', { reportTimestamp, query, observations }),
-          shouldAcceptFinalizedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldAccept: boolean }>(rp, 'shouldAcceptFinalizedReport', { reportTimestamp, report })).shouldAccept,
-          shouldTransmitAcceptedReport: async (reportTimestamp, report) =>
-            (await call<{ shouldTransmit: boolean }>(rp, 'shouldTransmitAcceptedReport', { reportTimestamp, report })).shouldTransmit,
-          close: async () => {
-            if (closed) return;
-            closed = true;
-            plugins.delete(handle);
-            try {
-              await call(rp, 'closePlugin', empty);
-            } finally {
-              ch.close();
-            }
-          },
-        };
+        const handle = reportingPluginHandle(r, ch, queryMs, () => plugins.delete(handle));
         plugins.add(handle);
         return handle;
       },

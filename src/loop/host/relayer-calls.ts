@@ -3,17 +3,14 @@
  * Transact, Replay) on a relayer connection. Every failure is a LoopError naming the method.
  */
 import * as grpc from '@grpc/grpc-js';
-import { type ChainInfo, type ChainStatus, type FinalizedHeadReply, type Head as PbHead, type LatestHeadReply, type ListNodeStatusesReply, loopProtos } from '../../gen';
+import { type ChainInfo, type ChainStatus, type FinalizedHeadReply, type LatestHeadReply, type ListNodeStatusesReply, loopProtos } from '../../gen';
 import { bigToPb } from '../wire/big';
-import type { Head, Promised, RelayerCalls } from '../wire/relayer-api';
+import { headFromPb } from '../wire/contract-reader';
+import type { Promised, RelayerCalls } from '../wire/relayer-api';
 import { loopCall } from '../wire/rpc';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { RelayerClient } = loopProtos.relayer();
-
-export function headFromPb(h: PbHead | undefined): Head {
-  return { height: h?.height ?? '', hash: Buffer.from(h?.hash ?? Buffer.alloc(0)), timestamp: h?.timestamp ?? 0 };
-}
 
 /** RelayerCalls over `channel` (the connection to the broker id NewRelayer returned). */
 export function relayerCalls(channel: grpc.Channel): Promised<RelayerCalls> {

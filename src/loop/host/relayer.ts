@@ -11,6 +11,7 @@ import type { GrpcBroker, PluginClientContext } from '../../index';
 import { callUnary, handleUnary, loopCall, loopServiceClient, remoteHealthReport, servedDependencies } from '../wire/rpc';
 import type { Promised, RelayerCalls } from '../wire/relayer-api';
 import { relayerCalls } from './relayer-calls';
+import { type RelayerObjects, relayerObjects } from './relayer-objects';
 import type { LoopHostedService } from './service';
 import type { Keystore } from '../wire/keystore';
 
@@ -31,7 +32,7 @@ export interface NewRelayerOptions {
  * The relayer as the host sees it (chainlink-common's types.Relayer). A method the plugin does not
  * serve rejects with ERR_LOOPP_LOOP_UNIMPLEMENTED; any other failure with ERR_LOOPP_LOOP_CALL.
  */
-export interface RelayerHandle extends LoopHostedService, Promised<RelayerCalls> {
+export interface RelayerHandle extends LoopHostedService, Promised<RelayerCalls>, RelayerObjects {
   /** The relayer's broker id on the plugin's broker. */
   readonly id: number;
   name(): Promise<string>;
@@ -87,15 +88,18 @@ export class PluginRelayerHost {
     }
     const service = loopServiceClient(channel);
     const empty = {};
+    const { closeAll, ...objects } = relayerObjects(channel, this.#broker);
     return {
       id: reply.relayerID,
       ...relayerCalls(channel),
+      ...objects,
       name: async () => (await loopCall<{ name: string }>(service, 'Service.Name', empty)).name,
       ready: async () => {
         await loopCall(service, 'Service.Ready', empty);
       },
       healthReport: () => remoteHealthReport(service),
       close: async () => {
+        await closeAll();
         await callUnary(service, 'closeService', empty).catch(() => {});
         channel.close();
         await deps.release();

@@ -7,10 +7,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ListNodeStatusesRequest, type NewRelayerRequest, type ReplayRequest, type TransactionRequest, loopProtos } from '../../gen';
 import { bigFromPb } from '../wire/big';
-import type { Head, RelayerCalls } from '../wire/relayer-api';
+import type { RelayerCalls } from '../wire/relayer-api';
+import { headToPb } from '../wire/contract-reader';
 import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
-import { addLoopService, callUnary, handleUnary, type LoopServiceObject } from '../wire/rpc';
+import { addLoopService, callUnary, handleUnary, type LoopServiceObject, withUnimplemented } from '../wire/rpc';
+import { type RelayerFactories, relayerFactoryHandlers } from './relayer-objects-server';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { KeystoreClient } = loopProtos.keystore();
@@ -20,7 +22,7 @@ const { PluginRelayerService, RelayerService } = loopProtos.relayer();
  * A relayer as a TypeScript LOOP implements it: chainlink-common's types.Relayer, every method
  * optional (one left out answers gRPC Unimplemented, as an older Go relayer does).
  */
-export interface RelayerServer extends LoopServiceObject, Partial<RelayerCalls> {}
+export interface RelayerServer extends LoopServiceObject, Partial<RelayerCalls>, RelayerFactories {}
 
 export interface RelayerServerOptions {
   /** The plugin's own service (name, readiness, health), answered beside PluginRelayer. */
@@ -47,19 +49,18 @@ function dialKeystore(broker: GrpcBroker, id: number): Keystore {
   };
 }
 
-/** Only the methods `impl` has: grpc-js answers the others Unimplemented. */
+/** Only the methods `impl` has (the others answer Unimplemented, see withUnimplemented). */
 function implemented<T extends object>(impl: T, handlers: { [K in keyof T]?: grpc.UntypedHandleCall }): grpc.UntypedServiceImplementation {
   return Object.fromEntries(Object.entries(handlers).filter(([k]) => typeof (impl as Record<string, unknown>)[k] === 'function')) as grpc.UntypedServiceImplementation;
 }
 
-const headToPb = (h: Head) => ({ head: { height: h.height, hash: h.hash, timestamp: h.timestamp } });
-
-function serveRelayer(server: grpc.Server, r: RelayerServer): void {
-  server.addService(
-    RelayerService,
-    implemented(r, {
-      latestHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.latestHead!(signal))),
-      finalizedHead: handleUnary(async (_req: unknown, signal) => headToPb(await r.finalizedHead!(signal))),
+function serveRelayer(server: grpc.Server, broker: GrpcBroker, r: RelayerServer): void {
+  const objects = relayerFactoryHandlers(r, broker);
+  server.addService(RelayerService, withUnimplemented(RelayerService, {
+    ...objects.handlers,
+    ...implemented(r, {
+      latestHead: handleUnary(async (_req: unknown, signal) => ({ head: headToPb(await r.latestHead!(signal)) })),
+      finalizedHead: handleUnary(async (_req: unknown, signal) => ({ head: headToPb(await r.finalizedHead!(signal)) })),
       getChainStatus: handleUnary(async (_req: unknown, signal) => ({ chain: await r.getChainStatus!(signal) })),
       getChainInfo: handleUnary(async (_req: unknown, signal) => ({ chainInfo: await r.getChainInfo!(signal) })),
       listNodeStatuses: handleUnary((q: ListNodeStatusesRequest, signal) => r.listNodeStatuses!(q.pageSize, q.pageToken, signal)),
@@ -72,8 +73,16 @@ function serveRelayer(server: grpc.Server, r: RelayerServer): void {
         return {};
       }),
     }),
-  );
-  addLoopService(server, r);
+  }));
+  addLoopService(server, {
+    name: () => r.name(),
+    ready: () => r.ready(),
+    healthReport: () => r.healthReport(),
+    close: async () => {
+      await objects.closeAll();
+      await r.close();
+    },
+  });
 }
 
 /** Registers PluginRelayer and the plugin's loop.Service on the plugin's main server. */
@@ -87,7 +96,7 @@ export function servePluginRelayer(ctx: PluginServerContext, options: RelayerSer
         csaKeystore: dialKeystore(broker, req.keystoreCSAID),
       });
       const relayerID = broker.nextId();
-      await broker.acceptAndServe(relayerID, (s) => serveRelayer(s, relayer));
+      await broker.acceptAndServe(relayerID, (s) => serveRelayer(s, broker, relayer));
       return { relayerID };
     }),
   });

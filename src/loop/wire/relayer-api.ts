@@ -4,7 +4,8 @@
  * TypeScript relayer LOOP's RelayerServer implements them (each optional: a missing one answers
  * gRPC Unimplemented). On the plugin side `signal` aborts when the host cancels the call.
  */
-import type { ChainInfo, ChainStatus, NodeStatus } from '../../gen';
+import type { ChainInfo, ChainStatus, NodeStatus, RelayArgs as PbRelayArgs } from '../../gen';
+import { ConfigError } from '../../core/errors';
 import type { MaybePromise } from './rpc';
 
 export type { ChainInfo, ChainStatus, NodeStatus };
@@ -50,3 +51,46 @@ export interface RelayerCalls {
 
 /** `T`'s methods with their results as promises (how the host sees a plugin's methods). */
 export type Promised<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : T[K] };
+
+/** types.RelayArgs; externalJobID is a UUID string (16 bytes on the wire). */
+export interface RelayArgs {
+  externalJobID: string;
+  jobID: number;
+  contractID: string;
+  new: boolean;
+  relayConfig: Buffer;
+  providerType: string;
+}
+
+/** types.PluginArgs. */
+export interface PluginArgs {
+  transmitterID: string;
+  pluginConfig: Buffer;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function relayArgsToPb(a: RelayArgs): PbRelayArgs {
+  if (!UUID.test(a.externalJobID)) {
+    throw new ConfigError('ERR_LOOPP_CONFIG', `relayArgs.externalJobID is not a UUID: ${JSON.stringify(a.externalJobID)}`, {
+      input: a.externalJobID,
+      hint: 'Pass the job UUID as 8-4-4-4-12 hex digits, e.g. "1051429b-aa66-11ed-b0d2-5cff35dfbe67".',
+    });
+  }
+  return { ...a, externalJobID: Buffer.from(a.externalJobID.replace(/-/g, ''), 'hex') };
+}
+
+/** As chainlink-common's server: an externalJobID that is not 16 bytes is refused. */
+export function relayArgsFromPb(a: PbRelayArgs | undefined): RelayArgs {
+  const id = Buffer.from(a?.externalJobID ?? Buffer.alloc(0));
+  if (id.length !== 16) throw new Error(`invalid uuid bytes for ExternalJobID: invalid UUID (got ${id.length} bytes)`);
+  const h = id.toString('hex');
+  return {
+    externalJobID: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+    jobID: a?.jobID ?? 0,
+    contractID: a?.contractID ?? '',
+    new: a?.new ?? false,
+    relayConfig: Buffer.from(a?.relayConfig ?? Buffer.alloc(0)),
+    providerType: a?.providerType ?? '',
+  };
+}

@@ -36,11 +36,11 @@ const CLIENT_KEYS: Record<string, string> = { 'Service.Close': 'closeService', '
  * Calls `method` ("Service.Method", e.g. `Relayer.GetChainInfo`) on a LOOP object's client. Every
  * failure becomes a LoopError naming the method in `input` (see loopCallError).
  */
-export async function loopCall<Res>(client: grpc.Client, method: string, req: unknown, signal?: AbortSignal): Promise<Res> {
+export async function loopCall<Res>(client: grpc.Client, method: string, req: unknown, signal?: AbortSignal, options?: grpc.CallOptions): Promise<Res> {
   const name = method.slice(method.indexOf('.') + 1);
   const key = CLIENT_KEYS[method] ?? name.charAt(0).toLowerCase() + name.slice(1);
   try {
-    return await callUnary<Res>(client, key, req, signal);
+    return await callUnary<Res>(client, key, req, signal, options);
   } catch (err) {
     throw loopCallError(method, err);
   }
@@ -82,9 +82,41 @@ export function handleUnary<Req, Res>(fn: (req: Req, signal: AbortSignal) => May
       .then(() => fn(c.request, ac.signal))
       .then(
         (r) => cb(null, r),
-        (e: unknown) => cb({ code: grpc.status.UNKNOWN, details: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => cb({ code: grpcCodeOf(e), details: e instanceof Error ? e.message : String(e) }),
       );
   };
+}
+
+/** gRPC status codes by Go's codes.Code String() names (how chainlink-common and reference.json spell them). */
+const GRPC_CODES = {
+  Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, AlreadyExists: 6, PermissionDenied: 7, ResourceExhausted: 8,
+  FailedPrecondition: 9, Aborted: 10, OutOfRange: 11, Unimplemented: 12, Internal: 13, Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
+} as const;
+export type GrpcCodeName = keyof typeof GRPC_CODES;
+
+/** Go's name of a gRPC status code (e.g. 9 -> "FailedPrecondition"); "OK" for 0. */
+export function grpcCodeName(code: number): string {
+  return (Object.entries(GRPC_CODES).find(([, n]) => n === code)?.[0]) ?? (code === 0 ? 'OK' : String(code));
+}
+
+/** An error a LOOP server handler throws to answer with gRPC status `code` (default: Unknown). */
+export function statusError(code: GrpcCodeName, message: string): Error & { grpcCode: number } {
+  return Object.assign(new Error(message), { grpcCode: GRPC_CODES[code] });
+}
+
+function grpcCodeOf(e: unknown): number {
+  const c = (e as { grpcCode?: unknown } | null)?.grpcCode;
+  return typeof c === 'number' ? c : grpc.status.UNKNOWN;
+}
+
+/**
+ * `handlers` completed for every method of `definition`: a method left out answers gRPC
+ * Unimplemented with "not implemented" (the text chainlink-common's types.UnimplementedError gives),
+ * so a host sees the same answer from a TypeScript LOOP as from a Go one that leaves it out.
+ */
+export function withUnimplemented(definition: object, handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const missing: grpc.handleUnaryCall<unknown, unknown> = (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not implemented' });
+  return Object.fromEntries(Object.keys(definition).map((k) => [k, handlers[k] ?? missing]));
 }
 
 const emptyCodec = {
@@ -154,16 +186,29 @@ export async function remoteHealthReport(service: grpc.Client): Promise<Record<s
 }
 
 /** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */
-export function servedDependencies(broker: GrpcBroker): { serve(register: (s: grpc.Server) => void): Promise<number>; release(): Promise<void> } {
-  const served: BrokerServer[] = [];
+export interface ServedDependencies {
+  serve(register: (s: grpc.Server) => void): Promise<number>;
+  /** The broker ids still served (empty once released): lets a caller check that nothing is left. */
+  ids(): number[];
+  release(): Promise<void>;
+}
+
+export function servedDependencies(broker: GrpcBroker): ServedDependencies {
+  const served = new Map<number, BrokerServer>();
   return {
     async serve(register) {
       const id = broker.nextId();
-      served.push(await broker.acceptAndServe(id, register));
+      served.set(id, await broker.acceptAndServe(id, register));
       return id;
     },
+    ids: () => [...served.keys()],
     async release() {
-      await Promise.all(served.map((s) => s.close()));
+      await Promise.all(
+        [...served].map(async ([id, server]) => {
+          await server.close();
+          served.delete(id);
+        }),
+      );
     },
   };
 }

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ import (
 	"github.com/smartcontractkit/chainlink-common/pkg/logger"
 	"github.com/smartcontractkit/chainlink-common/pkg/loop"
 	"github.com/smartcontractkit/chainlink-common/pkg/types/core"
+
+	"loopp/go-interop/chainlink/internal/relayerref"
 )
 
 // defaultConfig is the relayer config the chainlink-common test driver expects
@@ -152,6 +155,8 @@ func run() int {
 		doScrape    = flag.Bool("scrape", false, "GET http://127.0.0.1:<port>/metrics before closing and add it to the output")
 		hold        = flag.Duration("hold", 0, "keep the plugin running this long after printing the JSON (scrape it meanwhile)")
 		logLevel    = flag.String("log-level", "info", "host log level (zap: debug, info, warn, error); host logs go to stderr")
+		methodsRef  = flag.String("methods", "", "call every Relayer method with the inputs of this reference file (fixtures/relayer/reference.json) and print the results")
+		expectRef   = flag.String("expect", "", "like -methods, and also compare every result with this reference file: exit 1 and list the mismatches when one differs")
 		extraEnv    listFlag
 		passEnv     listFlag
 	)
@@ -175,6 +180,30 @@ func run() int {
 		argv = []string{"/bin/sh", "-c", "exec " + os.Getenv("LOOP_CMD")}
 	default:
 		return fail("no plugin: use -cmd PATH [ARGS...] or set LOOP_CMD")
+	}
+
+	refPath := *methodsRef
+	if *expectRef != "" {
+		if refPath != "" && refPath != *expectRef {
+			return fail("-methods and -expect name different files")
+		}
+		refPath = *expectRef
+	}
+	var ref *relayerref.Reference
+	if refPath != "" {
+		var err error
+		if ref, err = relayerref.Load(refPath); err != nil {
+			return fail("%v", err)
+		}
+		configSet := false
+		flag.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+		if !configSet {
+			abs, err := filepath.Abs(refPath)
+			if err != nil {
+				return fail("%v", err)
+			}
+			*config = "ReferenceFile = " + strconv.Quote(abs) + "\n"
+		}
 	}
 
 	var lvl zapcore.Level
@@ -227,6 +256,9 @@ func run() int {
 	if err := rs.Start(ctx); err != nil {
 		return fail("start: %v", err)
 	}
+	if ref != nil {
+		return runMethods(ctx, rs, ref, *expectRef != "", out, lggr)
+	}
 	code := 0
 	status, err := rs.GetChainStatus(ctx)
 	if err != nil {
@@ -276,6 +308,31 @@ func run() int {
 	if *hold > 0 {
 		time.Sleep(*hold)
 	}
+	if err := rs.Close(); err != nil {
+		lggr.Warnw("close", "err", err)
+	}
+	return code
+}
+
+// runMethods is the -methods / -expect mode: one JSON line with every result,
+// and with -expect the mismatches against the reference (exit 1 if any).
+func runMethods(ctx context.Context, rs *loop.RelayerService, ref *relayerref.Reference, compare bool, out map[string]any, lggr logger.Logger) int {
+	code := 0
+	res, err := callAll(ctx, rs, ref)
+	if err != nil {
+		out["error"] = err.Error()
+		code = 1
+	}
+	out["results"] = res
+	if compare && err == nil {
+		mm := mismatches(res, expected(ref))
+		out["mismatches"] = append([]string{}, mm...)
+		if len(mm) > 0 {
+			code = 1
+		}
+	}
+	b, _ := json.Marshal(out)
+	fmt.Println(string(b))
 	if err := rs.Close(); err != nil {
 		lggr.Warnw("close", "err", err)
 	}
