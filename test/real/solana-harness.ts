@@ -54,6 +54,8 @@ export interface HarnessOptions {
   id: string;
   toml: string;
   accounts?: string[];
+  /** Replaces the keystore made from `accounts` (whose Sign fails the test). */
+  keystore?: Keystore;
   pingIntervalMs?: number;
 }
 
@@ -104,7 +106,7 @@ export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
     plugin: relayerLoopPlugin(),
     newService: async (host) => {
       try {
-        return await host.newRelayer({ config: o.toml, keystore: keystore(o.accounts ?? []), csaKeystore: keystore([]) });
+        return await host.newRelayer({ config: o.toml, keystore: o.keystore ?? keystore(o.accounts ?? []), csaKeystore: keystore([]) });
       } catch (err) {
         newRelayerErrors.push(err);
         throw err;
