@@ -1,23 +1,20 @@
 /**
  * The real chainlink-solana relayer LOOP (commit ee601d69, built outside CI: make real-loops) under
  * loopp's host: NewRelayer with the node-style TOML, the Relayer API against a fake Solana JSON-RPC,
- * RPC outages, the MultiNode panic and its relaunch, a bad config, the keystore, and an RPC this old
- * plugin does not implement. Run by make test-real only (docs/loop.md).
+ * RPC outages, the MultiNode panic and its relaunch, a bad config, the keystore, the RPCs this old
+ * plugin does not implement, and a median provider for an OCR2 feed up to sendTransaction. Run by
+ * make test-real only (docs/loop.md).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { LoopError, type RelayerHandle } from '../../src/loop/index';
-import { sleep } from '../helpers';
-import { FAKE_GENESIS_HASH, fakeBlock, startFakeSolanaRpc } from './solana-rpc';
-import { solanaHarness, solanaAccount, type SolanaHarness } from './solana-harness';
-import { solanaRelayerToml } from './solana-toml';
-import { ocr2StateAccount, transmissionsAccount, type Ocr2State } from './ocr2-accounts';
-import { base58 } from './base58';
 import { createHash } from 'node:crypto';
-import type { Keystore } from '../../src/loop/index';
-
-type Head = Awaited<ReturnType<RelayerHandle['latestHead']>>;
-
+import { describe, it } from 'node:test';
+import { LoopError, type Head, type Keystore, type RelayerHandle } from '../../src/loop/index';
+import { sleep } from '../helpers';
+import { base58 } from './base58';
+import { ocr2StateAccount, transmissionsAccount, type Ocr2State } from './ocr2-accounts';
+import { solanaAccount, solanaHarness, type SolanaHarness } from './solana-harness';
+import { fakeBlock, startFakeSolanaRpc } from './solana-rpc';
+import { solanaRelayerToml } from './solana-toml';
 
 const EMPTY_HEAD: Head = { height: '', hash: Buffer.alloc(0), timestamp: 0 };
 
