@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { StartError } from '../../src/index';
 import { LoopError, LoopRegistry, startMedianLoop, startRelayerLoop, type Keystore } from '../../src/loop/index';
-import { childPids, goBinary, listDir, rmDir, sleep, tmpDir } from '../helpers';
+import { assertNothingLeft, goBinary, rmDir, sleep, tmpDir } from '../helpers';
 
 const keystore = (accounts: string[]): Keystore => ({ accounts: () => accounts, sign: (_a, d) => Buffer.from(d) });
 const noop = { observe: () => 0n };
@@ -61,9 +61,7 @@ describe('bad input to the seed LOOPs', () => {
       } finally {
         await svc.close();
       }
-      assert.deepEqual(registry.list(), []);
-      assert.deepEqual(childPids(), []);
-      assert.deepEqual(listDir(dir), ['median.env']);
+      assertNothingLeft(registry, dir, ['median.env']);
     } finally {
       rmDir(dir);
     }
@@ -92,9 +90,7 @@ describe('bad input to the seed LOOPs', () => {
       } finally {
         await svc.close();
       }
-      assert.deepEqual(registry.list(), []);
-      assert.deepEqual(childPids(), []);
-      assert.deepEqual(listDir(dir), ['solana.env']);
+      assertNothingLeft(registry, dir, ['solana.env']);
     } finally {
       rmDir(dir);
     }

@@ -26,7 +26,7 @@ import {
 } from '../../src/loop/index';
 import { oracleDataSources, type OracleValues } from '../../fixtures/median/data-sources';
 import { observeAsOracles } from '../../fixtures/median/round';
-import { childPids, goBinary, listDir, ROOT, rmDir, sleep, tmpDir } from '../helpers';
+import { assertNothingLeft, goBinary, ROOT, rmDir, sleep, tmpDir } from '../helpers';
 
 const REFERENCE = path.join(ROOT, 'fixtures', 'relayer', 'reference.json');
 const keystore = (accounts: string[]): Keystore => ({ accounts: () => accounts, sign: (_a, d) => Buffer.from(d) });
@@ -105,9 +105,7 @@ async function node(dir: string, latestAnswer: bigint): Promise<Node> {
       await provider.close();
       await relayerSvc.close();
       assert.deepEqual(factory.servedIds(), [], 'served broker ids left open');
-      assert.deepEqual(registry.list(), []);
-      assert.deepEqual(childPids(), [], 'child processes left running');
-      assert.deepEqual(listDir(dir), ['loop.env'], 'files left in the LOOPs TMPDIR');
+      assertNothingLeft(registry, dir, ['loop.env']);
     },
   };
 }
