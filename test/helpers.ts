@@ -207,3 +207,10 @@ export function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
     s.once('error', reject);
   });
 }
+
+/** After a LOOP service has closed: nothing registered, no child process, only `keep` left in its TMPDIR. */
+export function assertNothingLeft(registry: { list(): unknown[] }, dir: string, keep: string[]): void {
+  assert.deepEqual(registry.list(), [], 'LOOP ids left registered');
+  assert.deepEqual(childPids(), [], 'child processes left running');
+  assert.deepEqual(listDir(dir).sort(), [...keep].sort(), 'files left in the LOOP TMPDIR');
+}

@@ -1,7 +1,8 @@
 /**
  * The node's composition of the seed's two LOOPs, with real processes on both sides: a relayer LOOP
- * (our Go reference relayer, built on chainlink-common v1.3.1's serving code, standing in for
- * chainlink-solana, whose median provider answers live) and the real chainlink-feeds median LOOP.
+ * standing in for chainlink-solana, whose median provider answers live (our Go reference relayer,
+ * built on chainlink-common v1.3.1's serving code, then the TS relayer LOOP), and the real
+ * chainlink-feeds median LOOP.
  * Both start through the node's switch (CL_SOLANA_CMD, CL_MEDIAN_CMD). The median plugin's provider
  * comes from the relayer (NewPluginProvider, type median) and the Node host hands it on as a
  * transparent gRPC proxy on a broker id: the plugin's calls flow median -> host -> relayer, undecoded.
@@ -26,7 +27,7 @@ import {
 } from '../../src/loop/index';
 import { oracleDataSources, type OracleValues } from '../../fixtures/median/data-sources';
 import { observeAsOracles } from '../../fixtures/median/round';
-import { childPids, goBinary, listDir, ROOT, rmDir, sleep, tmpDir } from '../helpers';
+import { assertNothingLeft, binary, goBinary, ROOT, rmDir, sleep, tmpDir } from '../helpers';
 
 const REFERENCE = path.join(ROOT, 'fixtures', 'relayer', 'reference.json');
 const keystore = (accounts: string[]): Keystore => ({ accounts: () => accounts, sign: (_a, d) => Buffer.from(d) });
@@ -45,17 +46,18 @@ interface Node extends AsyncDisposable {
 }
 
 /** A node with CL_SOLANA_CMD=relayer-ref-go and CL_MEDIAN_CMD=chainlink-feeds, the job's provider from the relayer. */
-async function node(dir: string, latestAnswer: bigint): Promise<Node> {
+async function node(dir: string, relayerCmd: string, latestAnswer: bigint): Promise<Node> {
   const registry = new LoopRegistry();
   const envFile = path.join(dir, 'loop.env');
-  fs.writeFileSync(envFile, `TMPDIR=${dir}\n`);
+  // PATH for the TS relayer's `#!/usr/bin/env node` launcher (LOOPs get no host environment).
+  fs.writeFileSync(envFile, `TMPDIR=${dir}\nPATH=${process.env.PATH ?? ''}\n`);
   const relayerConfig = `ReferenceFile = ${JSON.stringify(REFERENCE)}\n[Median]\nLatestAnswer = "${latestAnswer}"\nLatestTimestamp = ${Math.floor(Date.now() / 1000)}\n`;
   const relayerSvc = await startRelayerLoop({
     registry,
     network: 'solana',
     chainID: 'localnet',
     relayer: { config: relayerConfig, keystore: keystore(['acct-1']), csaKeystore: keystore(['csa-1']) },
-    env: { CL_SOLANA_CMD: goBinary('relayer-ref-go'), CL_SOLANA_ENV: envFile },
+    env: { CL_SOLANA_CMD: relayerCmd, CL_SOLANA_ENV: envFile },
     pingIntervalMs: 500,
   });
   assert.ok(relayerSvc !== undefined);
@@ -105,9 +107,7 @@ async function node(dir: string, latestAnswer: bigint): Promise<Node> {
       await provider.close();
       await relayerSvc.close();
       assert.deepEqual(factory.servedIds(), [], 'served broker ids left open');
-      assert.deepEqual(registry.list(), []);
-      assert.deepEqual(childPids(), [], 'child processes left running');
-      assert.deepEqual(listDir(dir), ['loop.env'], 'files left in the LOOPs TMPDIR');
+      assertNothingLeft(registry, dir, ['loop.env']);
     },
   };
 }
@@ -119,11 +119,17 @@ async function round(n: Node, t: ReportTimestamp) {
   return reports[0]!;
 }
 
-describe('node composition: relayer LOOP provider -> host proxy -> real median LOOP', () => {
+/** Both relayer LOOPs serve fixtures/relayer/reference.json with a live median provider. */
+const RELAYERS: Array<[string, () => string]> = [
+  ['Go reference relayer (chainlink-common v1.3.1 serving code)', () => goBinary('relayer-ref-go')],
+  ['TS relayer LOOP (bin/relayer-loop-ts)', () => binary('relayer-loop-ts')],
+];
+
+for (const [peer, relayerCmd] of RELAYERS) describe(`node composition: ${peer} provider -> host proxy -> real median LOOP`, () => {
   it('a full round on the relayer-served provider; after the transmit the relayer holds the median and the plugin does not report again', async () => {
     const dir = tmpDir('loopp-compose-');
     try {
-      await using n = await node(dir, 100_000n);
+      await using n = await node(dir, relayerCmd(), 100_000n);
       const t: ReportTimestamp = { configDigest: n.digest, epoch: 2, round: 1 };
       const r = await round(n, t);
       assert.equal(r.shouldReport, true, '2 % above the contract answer of the relayer');
@@ -145,7 +151,7 @@ describe('node composition: relayer LOOP provider -> host proxy -> real median L
   it('the relayer dies mid-job: the median plugin gets a typed error through the proxy, no hang, nothing left behind', async () => {
     const dir = tmpDir('loopp-compose-');
     try {
-      await using n = await node(dir, 100_000n);
+      await using n = await node(dir, relayerCmd(), 100_000n);
       const pid = n.relayerPid();
       assert.ok(pid !== undefined);
       process.kill(pid, 'SIGKILL');

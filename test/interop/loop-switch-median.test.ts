@@ -13,7 +13,7 @@ import { LoopError, LoopRegistry, startMedianLoop, type ReportTimestamp, type St
 import { oracleDataSources } from '../../fixtures/median/data-sources';
 import { liveMedianProvider, medianPluginConfig, preciseTime } from '../../fixtures/median/live-provider';
 import { encodeNumericalMedianConfig, encodeOnchainConfig } from '../../fixtures/median/ocr-wire';
-import { childPids, goBinary, listDir, rmDir, tmpDir } from '../helpers';
+import { assertNothingLeft, goBinary, rmDir, tmpDir } from '../helpers';
 
 const DIGEST = Buffer.concat([Buffer.of(0, 1), Buffer.alloc(30, 0x33)]);
 const TS: ReportTimestamp = { configDigest: DIGEST, epoch: 1, round: 1 };
@@ -83,9 +83,7 @@ describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MA
       } finally {
         await svc.close();
       }
-      assert.deepEqual(registry.list(), []);
-      assert.deepEqual(childPids(), []);
-      assert.deepEqual(listDir(dir), ['median.env']);
+      assertNothingLeft(registry, dir, ['median.env']);
     } finally {
       rmDir(dir);
     }

@@ -187,10 +187,10 @@ export class PluginMedianHost {
         gasPriceSubunitsDataSourceID,
         ...(o.deviationFuncDefinition !== undefined ? { deviationFuncDefinition: Buffer.from(JSON.stringify(o.deviationFuncDefinition)) } : {}),
       };
-      reply = await call<NewMedianFactoryReply>(this.#client, 'newMedianFactory', req, o.signal);
+      reply = await loopCall<NewMedianFactoryReply>(this.#client, 'PluginMedian.NewMedianFactory', req, o.signal);
     } catch (err) {
       await deps.release();
-      throw new LoopError('ERR_LOOPP_LOOP_CALL', `failed to create median factory: ${messageOf(err)}`, { cause: err, input: 'PluginMedian.NewMedianFactory' });
+      throw err;
     }
     const broker = this.#broker;
     let channel: grpc.Channel;

@@ -73,10 +73,10 @@ export class PluginRelayerHost {
       // No capabilities here: every CapabilitiesRegistry method answers Unimplemented.
       const capabilityRegistryID = await deps.serve((s) => s.addService(CapabilitiesRegistryService, {}));
       const req: NewRelayerRequest = { config: o.config, keystoreID, capabilityRegistryID, keystoreCSAID };
-      reply = await callUnary<NewRelayerReply>(this.#client, 'newRelayer', req, o.signal);
+      reply = await loopCall<NewRelayerReply>(this.#client, 'PluginRelayer.NewRelayer', req, o.signal);
     } catch (err) {
       await deps.release();
-      throw new LoopError('ERR_LOOPP_LOOP_CALL', `failed to create Relayer: ${messageOf(err)}`, { cause: err, input: 'PluginRelayer.NewRelayer' });
+      throw err;
     }
     let channel: grpc.Channel;
     try {
