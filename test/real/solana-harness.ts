@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createFreePortAllocator, LOOP_KINDS, LoopRegistry, LoopService, newCmdFactory, relayerLoopPlugin, type Keystore, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
 import type { LoopLogRecord } from '../../src/loop/index';
-import { childPids, listDir, rmDir, sleep, tmpDir } from '../helpers';
+import { assertNothingLeft, rmDir, sleep, tmpDir } from '../helpers';
 import { base58 } from './base58';
 
 /** The binary under test; fails (never skips) when it is not there. */
@@ -137,9 +137,8 @@ export async function solanaHarness(o: HarnessOptions): Promise<SolanaHarness> {
       await svc.close();
       registry.unregister(o.id);
       await ports.close();
-      // Nothing of the plugin is left: no process, no socket file.
-      assert.deepEqual(childPids(), []);
-      assert.deepEqual(listDir(sockDir), []);
+      // Nothing of the plugin is left: no registration, no process, no socket file.
+      assertNothingLeft(registry, sockDir, []);
       rmDir(sockDir);
       // The host's connections to the plugin and the plugin's to the fake RPC close with it (each side
       // sees the other's close within a moment).
