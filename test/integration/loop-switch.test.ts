@@ -38,7 +38,7 @@ function options(registry: LoopRegistry, network: StartRelayerLoopOptions['netwo
 
 describe('startRelayerLoop: CL_<NETWORK>_CMD / CL_<NETWORK>_ENV', () => {
   it('unset CL_SOLANA_CMD: nothing starts, nothing is registered', async () => {
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     assert.equal(await startRelayerLoop(options(registry, 'solana', { PATH: process.env.PATH ?? '' })), undefined);
     assert.deepEqual(registry.list(), []);
   });
@@ -50,7 +50,7 @@ describe('startRelayerLoop: CL_<NETWORK>_CMD / CL_<NETWORK>_ENV', () => {
       const envFile = path.join(dir, 'solana.env');
       // The plugin gets only this file's entries and the registry's (skipHostEnv): the TS launcher needs PATH.
       fs.writeFileSync(envFile, `GOMEMLIMIT=1MiB\nLOOPP_ENV_DUMP=${JSON.stringify(dump)}\nPATH=${JSON.stringify(process.env.PATH ?? '')}\nTMPDIR=${JSON.stringify(dir)}\n`);
-      const registry = new LoopRegistry();
+      await using registry = new LoopRegistry();
       const svc = await startRelayerLoop(options(registry, 'solana', { CL_SOLANA_CMD: wrapper(dir, 'chainlink-solana'), CL_SOLANA_ENV: envFile }));
       assert.ok(svc !== undefined);
       try {
@@ -77,7 +77,7 @@ describe('startRelayerLoop: CL_<NETWORK>_CMD / CL_<NETWORK>_ENV', () => {
   it('always-LOOP kinds: chainlink-<kind> from PATH; missing everywhere is a typed error, nothing registered', async () => {
     const dir = tmpDir('loopp-switch-');
     try {
-      const registry = new LoopRegistry();
+      await using registry = new LoopRegistry();
       await assert.rejects(startRelayerLoop(options(registry, 'aptos', { PATH: '/nonexistent' })), (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.code, 'ERR_LOOPP_ENV');

@@ -34,7 +34,7 @@ async function unavailableCause(svc: { ready(): Promise<void> }): Promise<unknow
 describe('bad input to the seed LOOPs', () => {
   it('CL_MEDIAN_CMD names a relayer binary: its cookie differs, so it exits before the handshake; typed, retried, nothing left', async () => {
     const dir = tmpDir('loopp-bad-');
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     try {
       fs.writeFileSync(path.join(dir, 'median.env'), `TMPDIR=${dir}\n`);
       const svc = await startMedianLoop({
@@ -69,7 +69,7 @@ describe('bad input to the seed LOOPs', () => {
 
   it('a relayer config the plugin rejects: its text in a typed error, the served keystores released, nothing left', async () => {
     const dir = tmpDir('loopp-bad-');
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     try {
       fs.writeFileSync(path.join(dir, 'solana.env'), `TMPDIR=${dir}\n`);
       const svc = await startRelayerLoop({

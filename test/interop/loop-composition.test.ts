@@ -107,6 +107,7 @@ async function node(dir: string, relayerCmd: string, latestAnswer: bigint): Prom
       await provider.close();
       await relayerSvc.close();
       assert.deepEqual(factory.servedIds(), [], 'served broker ids left open');
+      await registry.close();
       assertNothingLeft(registry, dir, ['loop.env']);
     },
   };

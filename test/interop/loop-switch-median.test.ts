@@ -55,7 +55,7 @@ function configWith(o: StartMedianLoopOptions, maxDurationQuery: number) {
 
 describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MAX_DURATION_QUERY', () => {
   it('unset CL_MEDIAN_CMD: in process, nothing starts', async () => {
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     const dir = tmpDir('loopp-switch-median-');
     try {
       const o = job(dir, registry, 'solana', {}, []);
@@ -68,7 +68,7 @@ describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MA
 
   it('solana job: MaxDurationQuery 0 is raised to the minimum with a warning, and Query answers', async () => {
     const dir = tmpDir('loopp-switch-median-');
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     const warnings: string[] = [];
     try {
       const o = job(dir, registry, 'solana', { CL_MIN_OCR2_MAX_DURATION_QUERY: '250ms' }, warnings);
@@ -91,7 +91,7 @@ describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MA
 
   it('another relay: a zero is refused before the plugin; 1 ns becomes the call deadline, which expires', async () => {
     const dir = tmpDir('loopp-switch-median-');
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     try {
       const o = job(dir, registry, 'evm', {}, []);
       await using svc = await startMedianLoop(o);
@@ -117,7 +117,7 @@ describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MA
 
   it('a bad CL_MIN_OCR2_MAX_DURATION_QUERY fails the job before anything starts', async () => {
     const dir = tmpDir('loopp-switch-median-');
-    const registry = new LoopRegistry();
+    await using registry = new LoopRegistry();
     try {
       const o = job(dir, registry, 'solana', { CL_MIN_OCR2_MAX_DURATION_QUERY: '20' }, []);
       assert.throws(() => startMedianLoop(o), /^ConfigError: failed to parse CL_MIN_OCR2_MAX_DURATION_QUERY: time: missing unit in duration "20"$/);

@@ -264,6 +264,34 @@ describe('LoopRegistry', () => {
     assert.equal(isErrExists(new Error(ERR_EXISTS_MESSAGE)), false);
     assert.equal(isErrExists(undefined), false);
   });
+
+  it('close() releases the port block of its own allocator (the lock port binds again); register then rejects', async () => {
+    const canBind = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const srv = net.createServer();
+        srv.once('error', () => resolve(false));
+        srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => srv.close(() => resolve(true)));
+      });
+    const registry = new LoopRegistry();
+    const port = (await registry.register('a')).envCfg.prometheusPort;
+    // Ports are handed out from the block's second port on: the first is the block's lock.
+    assert.equal(await canBind(port - 1), false);
+    await registry.close();
+    await registry.close();
+    assert.equal(await canBind(port - 1), true);
+    assert.deepEqual(registry.list().map((l) => l.name), ['a']);
+    await assert.rejects(registry.register('b'), (err: unknown) => err instanceof LoopError && err.code === 'ERR_LOOPP_LOOP_CLOSED' && err.input === 'b');
+  });
+
+  it('close() leaves an allocator passed in ports open (it is the caller\'s)', async () => {
+    const ports = createFreePortAllocator();
+    await (async () => {
+      await using registry = new LoopRegistry({ ports });
+      await registry.register('a');
+    })();
+    assert.notEqual(ports.block, undefined);
+    await ports.close();
+  });
 });
 
 describe('newCmdFactory', () => {

@@ -20,7 +20,7 @@ import { createLog, type Log } from '../../core/debug';
 import { ConfigError, LoopError, messageOf } from '../../core/errors';
 import { goQuote } from '../../core/go/strconv';
 import { newEnvConfig, type EnvConfig } from '../wire/env-config/schema';
-import { createFreePortAllocator, createSequentialPortAllocator, type PortAllocator } from './ports';
+import { createFreePortAllocator, createSequentialPortAllocator, type FreePortAllocator, type PortAllocator } from './ports';
 
 export type LoopMode = 'newest' | 'v2.4';
 
@@ -58,9 +58,12 @@ function copyLoop(l: RegisteredLoop): RegisteredLoop {
   return { name: l.name, envCfg: newEnvConfig(l.envCfg) };
 }
 
-export class LoopRegistry {
+export class LoopRegistry implements AsyncDisposable {
   readonly mode: LoopMode;
   private readonly ports: PortAllocator;
+  /** The default free-port allocator holds its block's lock listener: the registry closes what it made. */
+  private readonly ownPorts: FreePortAllocator | undefined;
+  private closed = false;
   private readonly envDefaults: Partial<EnvConfig>;
   private readonly registry = new Map<string, RegisteredLoop>();
   private readonly log: Log;
@@ -72,7 +75,8 @@ export class LoopRegistry {
     if (this.mode !== 'newest' && this.mode !== 'v2.4') {
       throw new ConfigError('ERR_LOOPP_CONFIG', `unknown LOOP mode ${goQuote(String(this.mode))}`, { input: this.mode, hint: "use 'newest' or 'v2.4'" });
     }
-    this.ports = options.ports ?? (this.mode === 'v2.4' ? createSequentialPortAllocator() : createFreePortAllocator());
+    this.ownPorts = options.ports === undefined && this.mode === 'newest' ? createFreePortAllocator() : undefined;
+    this.ports = options.ports ?? this.ownPorts ?? createSequentialPortAllocator();
     this.envDefaults = newEnvConfig(options.envDefaults ?? {});
     this.log = createLog('loop:registry', options.logPrefix ?? '');
   }
@@ -90,6 +94,7 @@ export class LoopRegistry {
    */
   register(id: string): Promise<RegisteredLoop> {
     return this.serialized(async () => {
+      if (this.closed) throw new LoopError('ERR_LOOPP_LOOP_CLOSED', 'LoopRegistry is closed', { input: id, hint: 'create a new LoopRegistry' });
       if (this.registry.has(id)) {
         throw new LoopError('ERR_LOOPP_LOOP_EXISTS', ERR_EXISTS_MESSAGE, {
           input: id,
@@ -137,6 +142,24 @@ export class LoopRegistry {
   get(id: string): RegisteredLoop | undefined {
     const loop = this.registry.get(id);
     return loop === undefined ? undefined : copyLoop(loop);
+  }
+
+  /**
+   * Releases the port block of the registry's own allocator (its lock listener); an allocator passed
+   * in `ports` stays the caller's. Registrations are kept for reading; register() then rejects
+   * (ERR_LOOPP_LOOP_CLOSED). Idempotent.
+   */
+  async close(): Promise<void> {
+    await this.serialized(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      await this.ownPorts?.close();
+      this.log('closed');
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Copies of every registration, sorted by name (byte order, like Go's sort on strings). */
