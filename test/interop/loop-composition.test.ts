@@ -21,11 +21,11 @@ import {
   type Keystore,
   type MedianFactoryHandle,
   type MedianProviderHandle,
-  type ReportingPluginConfig,
   type ReportingPluginHandle,
   type ReportTimestamp,
 } from '../../src/loop/index';
 import { oracleDataSources, type OracleValues } from '../../fixtures/median/data-sources';
+import { medianPluginConfig } from '../../fixtures/median/live-provider';
 import { observeAsOracles } from '../../fixtures/median/round';
 import { assertNothingLeft, binary, goBinary, ROOT, rmDir, sleep, tmpDir } from '../helpers';
 
@@ -79,21 +79,7 @@ async function node(dir: string, relayerCmd: string, latestAnswer: bigint): Prom
   // The oracles' config is the relayer's contract config, read through the provider.
   const details = await provider.contractConfigTracker.latestConfigDetails();
   const cc = await provider.contractConfigTracker.latestConfig(details.changedInBlock);
-  const config = (oracleID: number): ReportingPluginConfig => ({
-    configDigest: cc.configDigest,
-    oracleID,
-    n: cc.signers.length,
-    f: cc.F,
-    onchainConfig: cc.onchainConfig,
-    offchainConfig: cc.offchainConfig,
-    estimatedRoundInterval: 1e9,
-    maxDurationQuery: 1e9,
-    maxDurationObservation: 5e9,
-    maxDurationReport: 5e9,
-    maxDurationShouldAcceptFinalizedReport: 5e9,
-    maxDurationShouldTransmitAcceptedReport: 5e9,
-  });
-  const plugins = await Promise.all(Array.from({ length: cc.signers.length }, (_, i) => factory.newReportingPlugin(config(i))));
+  const plugins = await Promise.all(Array.from({ length: cc.signers.length }, (_, i) => factory.newReportingPlugin(medianPluginConfig(cc, i))));
   return {
     provider,
     factory,

@@ -118,7 +118,7 @@ async function medianRig(id: string): Promise<Rig> {
     factories,
     launches,
     sockDir,
-    plugins: (factory) => Promise.all(Array.from({ length: N }, (_, i) => factory.newReportingPlugin(medianPluginConfig(provider, i)))),
+    plugins: (factory) => Promise.all(Array.from({ length: N }, (_, i) => factory.newReportingPlugin(medianPluginConfig(provider.contractConfig, i)))),
     async [Symbol.asyncDispose]() {
       try {
         await svc.close();

@@ -50,7 +50,7 @@ function job(dir: string, registry: LoopRegistry, relay: string, env: Record<str
 
 /** The config of oracle 0 of `o`'s provider, with MaxDurationQuery set. */
 function configWith(o: StartMedianLoopOptions, maxDurationQuery: number) {
-  return { ...medianPluginConfig(o.factory.provider as ReturnType<typeof liveMedianProvider>, 0), maxDurationQuery };
+  return { ...medianPluginConfig((o.factory.provider as ReturnType<typeof liveMedianProvider>).contractConfig, 0), maxDurationQuery };
 }
 
 describe('startMedianLoop with chainlink-feeds: CL_MEDIAN_CMD and CL_MIN_OCR2_MAX_DURATION_QUERY', () => {
