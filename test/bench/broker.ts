@@ -3,6 +3,10 @@
  * multiplexed, plain and AutoMTLS, for Go and TS hosts and plugins, alternated round by round.
  *   plugin-serves: ServeEcho RPC (plugin allocates an id, acceptAndServe) + host dial + first Echo
  *   host-serves:   host nextId + acceptAndServe + CallHostEcho RPC (plugin dials, calls Echo)
+ * The floor (classic plain only): floor-host.js broker does the same steps against the Go plugin on
+ * bare node:http2 (the broker stream, ConnInfo, a new HTTP/2 session per sub-connection) with
+ * hand-framed gRPC. Multiplexed set-up has no floor: its sub-connections are yamux streams, which
+ * Node does not provide; AutoMTLS none either: its cost is the TLS handshake, Node's own in both.
  *
  *   node dist/test/bench/broker.js [--rounds 6] [--per-round 5] [--json out.json]
  */
@@ -20,6 +24,7 @@ import { markdownTable } from './render';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'brokertest-host-go');
 const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'brokertest-plugin-go');
+const FLOOR_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'floor-host.js');
 const TS_PLUGIN = `${process.execPath} ${path.join(ROOT, 'dist', 'fixtures', 'brokertest', 'brokertest-plugin.js')}`;
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 
@@ -40,6 +45,14 @@ function goHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number): Samp
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (out.errors.length > 0) throw new Error(out.errors.join('; '));
+  return { pluginServes: out.pluginServesMs, hostServes: out.hostServesMs };
+}
+
+function floorHost(pluginCmd: string, n: number): Sample {
+  const out = JSON.parse(execFileSync(process.execPath, [FLOOR_HOST, 'broker', '--n', String(n), pluginCmd], { encoding: 'utf8' })) as {
+    pluginServesMs: number[];
+    hostServesMs: number[];
+  };
   return { pluginServes: out.pluginServesMs, hostServes: out.hostServesMs };
 }
 
@@ -81,12 +94,13 @@ async function tsHost(pluginCmd: string, mux: boolean, mtls: boolean, n: number)
 }
 
 export async function runBroker(rounds = Number(arg('rounds', '6')), perRound = Number(arg('per-round', '5'))): Promise<BenchResult> {
-  for (const f of [GO_HOST, GO_PLUGIN]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make interop-bin`);
-  const variants: Record<string, (mux: boolean, mtls: boolean) => Promise<Sample>> = {
+  for (const f of [GO_HOST, GO_PLUGIN, FLOOR_HOST]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make interop-bin`);
+  const variants: Record<string, (mux: boolean, mtls: boolean) => Promise<Sample | undefined>> = {
     'Go host <-> Go plugin': async (m, t) => goHost(GO_PLUGIN, m, t, perRound),
     'Go host <-> TS plugin': async (m, t) => goHost(TS_PLUGIN, m, t, perRound),
     'TS host <-> Go plugin': (m, t) => tsHost(GO_PLUGIN, m, t, perRound),
     'TS host <-> TS plugin': (m, t) => tsHost(TS_PLUGIN, m, t, perRound),
+    'floor host <-> Go plugin': async (m, t) => (m || t ? undefined : floorHost(GO_PLUGIN, perRound)),
   };
   const results: Record<string, number[]> = {};
   for (const mux of [false, true]) {
@@ -94,7 +108,7 @@ export async function runBroker(rounds = Number(arg('rounds', '6')), perRound = 
       for (let r = 0; r < rounds + 1; r++) {
         for (const [name, fn] of Object.entries(variants)) {
           const s = await fn(mux, mtls);
-          if (r === 0) continue; // warm-up round
+          if (r === 0 || !s) continue; // warm-up round, or no such variant in this mode
           const mode = `${mux ? 'mux' : 'classic'} ${mtls ? 'AutoMTLS' : 'plain'}`;
           (results[`${name}, ${mode}, plugin serves`] ??= []).push(...s.pluginServes);
           (results[`${name}, ${mode}, host serves`] ??= []).push(...s.hostServes);
@@ -112,6 +126,10 @@ export async function runBroker(rounds = Number(arg('rounds', '6')), perRound = 
     for (const dir of ['plugin serves', 'host serves'])
       for (const pair of ['TS host <-> Go plugin', 'Go host <-> TS plugin'])
         result.ratios?.push(ratio(result, `${pair}, ${mode}, ${dir}`, `Go host <-> Go plugin, ${mode}, ${dir}`, '<=1.5'));
+  for (const dir of ['plugin serves', 'host serves']) {
+    const floor = `floor host <-> Go plugin, classic plain, ${dir}`;
+    result.ratios?.push(ratio(result, `TS host <-> Go plugin, classic plain, ${dir}`, floor), ratio(result, floor, `Go host <-> Go plugin, classic plain, ${dir}`));
+  }
   return result;
 }
 

@@ -1,8 +1,9 @@
 /**
  * B3 unary RPC over the plugin connection (KV Get of a 64-byte value, plain): sequential latency and
- * throughput at 1 and 64 calls in flight, for Go and TS hosts against Go and TS plugins. Each round
- * launches every pair once, in turn (A B C D A B C D …, after a warm-up round); the host is a fresh
- * process each time (go-interop's rpc-bench-go, or host-ts.js rpc).
+ * throughput at 1 and 64 calls in flight, for Go and TS hosts against Go and TS plugins, and the floor:
+ * a bare node:http2 host (floor-host.js) and plugin (floor-plugin.js) with hand-framed gRPC. Each round
+ * launches every pair once, in turn (A B C D … A B C D …, after a warm-up round); the host is a fresh
+ * process each time (go-interop's rpc-bench-go, host-ts.js rpc or floor-host.js rpc).
  *
  *   node dist/test/bench/rpc.js [--rounds 5]
  */
@@ -18,6 +19,8 @@ const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'kv-plugin-go');
 const TS_PLUGIN = path.join(ROOT, 'bin', 'kv-plugin-ts');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'rpc-bench-go');
 const TS_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'host-ts.js');
+const FLOOR_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'floor-host.js');
+const FLOOR_PLUGIN = path.join(ROOT, 'dist', 'test', 'bench', 'floor-plugin.js');
 const INFLIGHT = 64;
 const SEQ = 1000;
 
@@ -27,30 +30,38 @@ interface RpcSample {
   concPerSec: number;
 }
 
-function host(go: boolean, plugin: string, cwd: string, flags: string[]): RpcSample {
-  const out = go
-    ? execFileSync(GO_HOST, [...flags.map((f) => f.replace(/^--/, '-')), plugin], { cwd, encoding: 'utf8' })
-    : execFileSync(process.execPath, [TS_HOST, 'rpc', ...flags, plugin], { cwd, encoding: 'utf8' });
+type Host = 'go' | 'ts' | 'floor';
+
+function host(kind: Host, plugin: string[], cwd: string, flags: string[]): RpcSample {
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd, encoding: 'utf8' });
+  const out =
+    kind === 'go'
+      ? run(GO_HOST, [...flags.map((f) => f.replace(/^--/, '-')), ...plugin])
+      : run(process.execPath, [kind === 'ts' ? TS_HOST : FLOOR_HOST, 'rpc', ...flags, ...plugin]);
   return JSON.parse(out) as RpcSample;
 }
 
 export async function runRpc(rounds = Number(arg('rounds', '4'))): Promise<BenchResult> {
   const warmup = 1;
-  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_HOST, TS_HOST]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
+  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_HOST, TS_HOST, FLOOR_HOST, FLOOR_PLUGIN]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-rpc-'));
   const flags = ['--seq', String(SEQ), '--inflight', String(INFLIGHT), '--calls', '6400', '--warmup', '300'];
-  const pairs: Record<string, [boolean, string]> = {
-    'Go host -> Go plugin': [true, GO_PLUGIN],
-    'TS host -> Go plugin': [false, GO_PLUGIN],
-    'Go host -> TS plugin': [true, TS_PLUGIN],
-    'TS host -> TS plugin': [false, TS_PLUGIN],
+  const floorPlugin = [process.execPath, FLOOR_PLUGIN];
+  const pairs: Record<string, [Host, string[]]> = {
+    'Go host -> Go plugin': ['go', [GO_PLUGIN]],
+    'TS host -> Go plugin': ['ts', [GO_PLUGIN]],
+    'floor host -> Go plugin': ['floor', [GO_PLUGIN]],
+    'Go host -> TS plugin': ['go', [TS_PLUGIN]],
+    'Go host -> floor plugin': ['go', floorPlugin],
+    'TS host -> TS plugin': ['ts', [TS_PLUGIN]],
+    'floor host -> floor plugin': ['floor', floorPlugin],
   };
   const lat: Record<string, number[]> = {};
   const one: Record<string, number[]> = {};
   const many: Record<string, number[]> = {};
   for (let r = 0; r < rounds + warmup; r++) {
-    for (const [name, [go, plugin]] of Object.entries(pairs)) {
-      const s = host(go, plugin, cwd, flags);
+    for (const [name, [kind, plugin]] of Object.entries(pairs)) {
+      const s = host(kind, plugin, cwd, flags);
       if (r < warmup) continue;
       (lat[name] ??= []).push(...s.seqMs);
       (one[name] ??= []).push(s.seqPerSec);
@@ -76,12 +87,26 @@ export async function runRpc(rounds = Number(arg('rounds', '4'))): Promise<Bench
     raw,
   };
   const c = `calls/s, ${INFLIGHT} in flight`;
+  const c1 = 'calls/s, 1 in flight';
+  const seqLat = 'sequential latency ms';
+  // loopp / floor next to loopp / Go, per cell; the targets are issue 12's.
   result.ratios = [
-    ratio(result, `TS host -> Go plugin, ${c}`, `Go host -> Go plugin, ${c}`, '>=0.6'),
-    ratio(result, `Go host -> TS plugin, ${c}`, `Go host -> Go plugin, ${c}`, '>=0.5'),
+    ratio(result, `TS host -> Go plugin, ${c}`, `Go host -> Go plugin, ${c}`),
+    ratio(result, `TS host -> Go plugin, ${c}`, `floor host -> Go plugin, ${c}`, '>=0.85'),
+    ratio(result, `floor host -> Go plugin, ${c}`, `Go host -> Go plugin, ${c}`),
+    ratio(result, `Go host -> TS plugin, ${c}`, `Go host -> Go plugin, ${c}`, '>=0.6'),
+    ratio(result, `Go host -> TS plugin, ${c}`, `Go host -> floor plugin, ${c}`, '>=0.85'),
+    ratio(result, `Go host -> floor plugin, ${c}`, `Go host -> Go plugin, ${c}`),
     ratio(result, `TS host -> TS plugin, ${c}`, `Go host -> Go plugin, ${c}`),
-    ratio(result, 'TS host -> Go plugin, sequential latency ms', 'Go host -> Go plugin, sequential latency ms'),
-    ratio(result, 'Go host -> TS plugin, sequential latency ms', 'Go host -> Go plugin, sequential latency ms'),
+    ratio(result, `TS host -> TS plugin, ${c}`, `floor host -> floor plugin, ${c}`),
+    ratio(result, `TS host -> Go plugin, ${c1}`, `Go host -> Go plugin, ${c1}`),
+    ratio(result, `TS host -> Go plugin, ${c1}`, `floor host -> Go plugin, ${c1}`),
+    ratio(result, `Go host -> TS plugin, ${c1}`, `Go host -> Go plugin, ${c1}`),
+    ratio(result, `Go host -> TS plugin, ${c1}`, `Go host -> floor plugin, ${c1}`),
+    ratio(result, `TS host -> Go plugin, ${seqLat}`, `Go host -> Go plugin, ${seqLat}`, '<=1.5'),
+    ratio(result, `TS host -> Go plugin, ${seqLat}`, `floor host -> Go plugin, ${seqLat}`),
+    ratio(result, `Go host -> TS plugin, ${seqLat}`, `Go host -> Go plugin, ${seqLat}`),
+    ratio(result, `Go host -> TS plugin, ${seqLat}`, `Go host -> floor plugin, ${seqLat}`),
   ];
   return result;
 }

@@ -4,7 +4,9 @@
  * 8 MiB in one write when asked (Get("stdout:N"): go-interop's stdio-plugin-go, fixtures/plugins/
  * stdio-bench.ts); the time runs from before the Get until the host's writer has all the bytes. Each
  * round launches every pair once, in turn, after a warm-up round; every launch does one untimed
- * transfer, then 3 timed ones.
+ * transfer, then 3 timed ones. The floor, bare node:http2 with hand-framed gRPC: floor-host.js stdio
+ * reads the StdioData stream of the Go stdio plugin (host side), and floor-plugin.js sends the bytes as
+ * 1 KiB StdioData messages, go-plugin's size, from memory (plugin side: no stdout pipe in between).
  *
  *   node dist/test/bench/stdio.js [--rounds 5]
  */
@@ -19,29 +21,34 @@ const GO_PLUGIN = path.join(ROOT, 'go-interop', 'bin', 'stdio-plugin-go');
 const TS_PLUGIN = path.join(ROOT, 'dist', 'fixtures', 'plugins', 'stdio-bench.js');
 const GO_HOST = path.join(ROOT, 'go-interop', 'bin', 'stdio-bench-go');
 const TS_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'host-ts.js');
+const FLOOR_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'floor-host.js');
+const FLOOR_PLUGIN = path.join(ROOT, 'dist', 'test', 'bench', 'floor-plugin.js');
 const BYTES = 8 << 20;
 
-function host(go: boolean, plugin: string[]): number[] {
+function host(kind: 'go' | 'ts' | 'floor', plugin: string[]): number[] {
   const flags = ['--n', '3', '--bytes', String(BYTES)];
-  const out = go
-    ? execFileSync(GO_HOST, [...flags, ...plugin], { encoding: 'utf8' })
-    : execFileSync(process.execPath, [TS_HOST, 'stdio', ...flags, ...plugin], { encoding: 'utf8' });
+  const out =
+    kind === 'go'
+      ? execFileSync(GO_HOST, [...flags, ...plugin], { encoding: 'utf8' })
+      : execFileSync(process.execPath, [kind === 'ts' ? TS_HOST : FLOOR_HOST, 'stdio', ...flags, ...plugin], { encoding: 'utf8' });
   return (JSON.parse(out) as { ms: number[] }).ms.map((ms) => BYTES / 1e6 / (ms / 1000));
 }
 
 export async function runStdio(rounds = Number(arg('rounds', '5'))): Promise<BenchResult> {
   const warmup = 1;
-  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_HOST, TS_HOST]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
-  const pairs: Record<string, [boolean, string[]]> = {
-    'Go plugin -> Go host': [true, [GO_PLUGIN]],
-    'Go plugin -> TS host': [false, [GO_PLUGIN]],
-    'TS plugin -> Go host': [true, [process.execPath, TS_PLUGIN]],
-    'TS plugin -> TS host': [false, [process.execPath, TS_PLUGIN]],
+  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_HOST, TS_HOST, FLOOR_HOST, FLOOR_PLUGIN]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
+  const pairs: Record<string, ['go' | 'ts' | 'floor', string[]]> = {
+    'Go plugin -> Go host': ['go', [GO_PLUGIN]],
+    'Go plugin -> TS host': ['ts', [GO_PLUGIN]],
+    'Go plugin -> floor host': ['floor', [GO_PLUGIN]],
+    'TS plugin -> Go host': ['go', [process.execPath, TS_PLUGIN]],
+    'floor plugin -> Go host': ['go', [process.execPath, FLOOR_PLUGIN]],
+    'TS plugin -> TS host': ['ts', [process.execPath, TS_PLUGIN]],
   };
   const raw: Record<string, number[]> = {};
   for (let r = 0; r < rounds + warmup; r++) {
-    for (const [name, [go, plugin]] of Object.entries(pairs)) {
-      const mbps = host(go, plugin);
+    for (const [name, [kind, plugin]] of Object.entries(pairs)) {
+      const mbps = host(kind, plugin);
       if (r >= warmup) (raw[name] ??= []).push(...mbps);
     }
   }
@@ -53,7 +60,11 @@ export async function runStdio(rounds = Number(arg('rounds', '5'))): Promise<Ben
   };
   result.ratios = [
     ratio(result, 'Go plugin -> TS host', 'Go plugin -> Go host', '>=1.0'),
+    ratio(result, 'Go plugin -> TS host', 'Go plugin -> floor host'),
+    ratio(result, 'Go plugin -> floor host', 'Go plugin -> Go host'),
     ratio(result, 'TS plugin -> Go host', 'Go plugin -> Go host', '>=1.0'),
+    ratio(result, 'TS plugin -> Go host', 'floor plugin -> Go host'),
+    ratio(result, 'floor plugin -> Go host', 'Go plugin -> Go host'),
     ratio(result, 'TS plugin -> TS host', 'Go plugin -> Go host'),
   ];
   return result;

@@ -1,0 +1,194 @@
+/**
+ * The floor host of B3, B4 and B5: the same measurements as host-ts.ts (and the Go hosts), with every
+ * call on bare `node:http2` (floor/wire.ts) instead of loopp and grpc-js, so the tables can show how
+ * far loopp is from what Node itself allows. A fresh process per measurement, same flags, same JSON:
+ *
+ *   node dist/test/bench/floor-host.js rpc    [--seq N] [--inflight C] [--calls M] [--warmup W] PLUGIN [ARGS…]
+ *   node dist/test/bench/floor-host.js stdio  [--n N] [--bytes B] PLUGIN [ARGS…]
+ *   node dist/test/bench/floor-host.js broker [--n N] PLUGIN [ARGS…]      (classic broker, plain)
+ */
+import * as fs from 'node:fs';
+import * as http2 from 'node:http2';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { launchFloor } from './floor/launch';
+import { connect, frame, onUnary, openCall, pb, replyOk, unary, unpb } from './floor/wire';
+
+function parse(argv: string[]): { flags: Map<string, number>; cmd: [string, ...string[]] } {
+  const flags = new Map<string, number>();
+  let i = 0;
+  while (i < argv.length && (argv[i] as string).startsWith('--')) {
+    flags.set((argv[i] as string).slice(2), Number(argv[i + 1]));
+    i += 2;
+  }
+  return { flags, cmd: argv.slice(i) as [string, ...string[]] };
+}
+
+async function rpc(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
+  const seq = flags.get('seq') ?? 2000;
+  const inflight = flags.get('inflight') ?? 64;
+  const calls = flags.get('calls') ?? 12800;
+  const warmup = flags.get('warmup') ?? 500;
+  const p = await launchFloor(command, args);
+  try {
+    await unary(p.session, '/proto.KV/Put', pb({ 1: 'bench', 2: Buffer.alloc(64, 'v') }));
+    const get = async () => unpb(await unary(p.session, '/proto.KV/Get', pb({ 1: 'bench' }))).get(1);
+    for (let i = 0; i < warmup; i++) await get();
+    const seqMs: number[] = [];
+    let t0 = performance.now();
+    for (let i = 0; i < seq; i++) {
+      const t = performance.now();
+      await get();
+      seqMs.push(performance.now() - t);
+    }
+    const seqPerSec = seq / ((performance.now() - t0) / 1000);
+    let next = 0;
+    t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: inflight }, async () => {
+        while (next++ < calls) await get();
+      }),
+    );
+    const concPerSec = calls / ((performance.now() - t0) / 1000);
+    return { seqMs, seqPerSec, concPerSec, inflight };
+  } finally {
+    await p.close();
+  }
+}
+
+/** StdioData's data field (2), read off the message without copying. */
+function stdioDataLength(msg: Buffer): number {
+  const data = unpb(msg).get(2);
+  return Buffer.isBuffer(data) ? data.length : 0;
+}
+
+async function stdio(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
+  const n = flags.get('n') ?? 5;
+  const size = flags.get('bytes') ?? 8 << 20;
+  const p = await launchFloor(command, args);
+  let received = 0;
+  let waiter: { target: number; resolve: () => void } | undefined;
+  const stream = openCall(
+    p.session,
+    '/plugin.GRPCStdio/StreamStdio',
+    (m) => {
+      received += stdioDataLength(m);
+      if (waiter && received >= waiter.target) waiter.resolve();
+    },
+    () => undefined,
+    pb({}),
+  );
+  try {
+    const ms: number[] = [];
+    let target = 0;
+    for (let i = 0; i <= n; i++) {
+      target += size;
+      const t0 = performance.now();
+      const arrived = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out with ${received} of ${target} bytes`)), 30_000);
+        waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
+        if (received >= target) waiter.resolve();
+      });
+      await unary(p.session, '/proto.KV/Get', pb({ 1: `stdout:${size}` }));
+      await arrived;
+      if (i > 0) ms.push(performance.now() - t0);
+    }
+    return { ms, bytes: size };
+  } finally {
+    stream.close();
+    await p.close();
+  }
+}
+
+/** The host end of the classic broker stream: ConnInfo from the plugin in, ours out. */
+function brokerStream(session: http2.ClientHttp2Session) {
+  const known = new Map<number, string>();
+  const waiting = new Map<number, (address: string) => void>();
+  const stream = openCall(
+    session,
+    '/plugin.GRPCBroker/StartStream',
+    (m) => {
+      const f = unpb(m);
+      const id = Number(f.get(1) ?? 0);
+      const address = String(f.get(3) ?? '');
+      const w = waiting.get(id);
+      if (w) (waiting.delete(id), w(address));
+      else known.set(id, address);
+    },
+    () => undefined,
+  );
+  return {
+    /** The unix address the plugin announced for `id` (go-plugin's classic broker, plain). */
+    address(id: number): Promise<string> {
+      const a = known.get(id);
+      if (a !== undefined) return (known.delete(id), Promise.resolve(a));
+      return new Promise((resolve) => waiting.set(id, resolve));
+    },
+    announce(id: number, address: string): void {
+      stream.write(frame(pb({ 1: id, 2: 'unix', 3: address })));
+    },
+    close: () => stream.close(),
+  };
+}
+
+/** An Echo server on a new unix socket; close() also drops the plugin's connection to it. */
+function echoServer(prefix: string, sock: string): Promise<{ close(): Promise<void> }> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => (sessions.add(s), s.once('close', () => sessions.delete(s))));
+  server.on('stream', (stream) => onUnary(stream, (msg) => replyOk(stream, pb({ 1: prefix + String(unpb(msg).get(1) ?? '') }))));
+  const close = () => {
+    for (const s of sessions) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return new Promise((resolve) => server.listen(sock, () => resolve({ close })));
+}
+
+async function broker(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
+  const n = flags.get('n') ?? 5;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-floor-'));
+  const p = await launchFloor(command, args, { TMPDIR: tmp });
+  const b = brokerStream(p.session);
+  const pluginServesMs: number[] = [];
+  const hostServesMs: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      const id = Number(unpb(await unary(p.session, '/brokertest.BrokerTest/ServeEcho', pb({ 1: 'p' }))).get(1) ?? 0);
+      const sub = connect('unix', await b.address(id));
+      await unary(sub, '/brokertest.Echo/Echo', pb({ 1: 'x' }));
+      pluginServesMs.push(performance.now() - t0);
+      sub.close();
+      await unary(p.session, '/brokertest.BrokerTest/StopEcho', pb({ 1: id }));
+      t0 = performance.now();
+      const hostId = 1000 + i;
+      const sock = path.join(tmp, `host-${hostId}.sock`);
+      const server = await echoServer('h', sock);
+      b.announce(hostId, sock);
+      await unary(p.session, '/brokertest.BrokerTest/CallHostEcho', pb({ 1: hostId, 2: 'y' }));
+      hostServesMs.push(performance.now() - t0);
+      await server.close();
+    }
+  } finally {
+    b.close();
+    await p.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return { pluginServesMs, hostServesMs, errors: [] };
+}
+
+const modes: Record<string, (f: Map<string, number>, c: [string, ...string[]]) => Promise<object>> = { rpc, stdio, broker };
+const [mode = '', ...rest] = process.argv.slice(2);
+const { flags, cmd } = parse(rest);
+const fn = modes[mode];
+if (!fn || cmd.length === 0) {
+  console.error('usage: floor-host.js rpc|stdio|broker [--flag N …] PLUGIN [ARGS…]');
+  process.exit(1);
+}
+fn(flags, cmd).then(
+  (out) => console.log(JSON.stringify(out)),
+  (err: Error) => {
+    console.error(`error: ${err.message}`);
+    process.exitCode = 1;
+  },
+);
