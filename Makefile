@@ -107,8 +107,13 @@ test-real: real-bin-check build
 	echo "LOOPP_SOLANA_BIN=$(abspath $(LOOPP_SOLANA_BIN)) $(NODE_TEST) $$files"; \
 	LOOPP_SOLANA_BIN="$(abspath $(LOOPP_SOLANA_BIN))" $(NODE_TEST) $$files
 
-bench: build interop-bin
+# Every suite under the machine's node (dist/bench.json: the tables of docs/performance.md), then the
+# suites with a floor (B3, B4, B5) again under Node 24 (dist/bench-node24.json), PATH led by Node 24 as
+# in make test so the plugins started by name run on it too; make docs-bench draws both in one chart.
+BENCH_NODE24_SUITES := B3,B4,B5
+bench: build interop-bin $(NODE24)
 	node dist/test/bench/run.js --out dist/bench.json
+	PATH="$$PWD/$(NODE24_BIN):$$PATH" $(NODE24) dist/test/bench/run.js --suites $(BENCH_NODE24_SUITES) --out dist/bench-node24.json
 
 # The property tests of make test (10 000 cases per property) at FUZZ_RUNS cases, with a fresh seed
 # unless LOOPP_FUZZ_SEED is given; the seed is printed so a failure can be replayed.
@@ -123,9 +128,10 @@ soak: build interop-bin
 
 # Rewrite the generated tables of docs/performance.md (docs/reliability.md), the blocks between their
 # marker comments, from the JSON of the last make bench (make soak); the prose is left as written.
+# docs-bench also redraws docs/bench-ratios.svg (loopp and the floor against Go, both Node versions).
 .PHONY: docs-bench docs-soak
 docs-bench: build
-	node scripts/refresh-docs.js bench --json dist/bench.json --doc docs/performance.md
+	node scripts/refresh-docs.js bench --json dist/bench.json --json dist/bench-node24.json --doc docs/performance.md --svg docs/bench-ratios.svg
 
 docs-soak: build
 	node scripts/refresh-docs.js soak --json dist/soak.json --doc docs/reliability.md

@@ -10,7 +10,8 @@ import type { SoakResult } from '../soak/soak';
 /** What `make bench` writes to dist/bench.json. */
 export interface BenchFile {
   date?: string;
-  machine: { line: string };
+  /** `node` (process.version) is there in files written since the chart came (chart.ts reads it). */
+  machine: { line: string; node?: string };
   results: BenchResult[];
 }
 
@@ -40,10 +41,13 @@ export function markdownTable(r: BenchResult, digits = benchDigits(r)): string {
   return lines.join('\n');
 }
 
-/** The generated blocks of docs/performance.md: `machine` and one per suite (B1, B3, B4, B5, B6). */
-export function benchBlocks(file: BenchFile): Record<string, string> {
-  const out: Record<string, string> = { machine: file.machine.line };
-  for (const r of file.results) out[benchBlockId(r)] = markdownTable(r);
+/**
+ * The generated blocks of docs/performance.md: `machine` and one per suite (B1, B3, …), each id
+ * followed by `suffix` (`-node24` for the tables of the Node 24 run).
+ */
+export function benchBlocks(file: BenchFile, suffix = ''): Record<string, string> {
+  const out: Record<string, string> = { [`machine${suffix}`]: file.machine.line };
+  for (const r of file.results) out[`${benchBlockId(r)}${suffix}`] = markdownTable(r);
   return out;
 }
 

@@ -1,8 +1,9 @@
 /**
  * `make bench`: runs the benchmark suites, writes one JSON file (with the machine line) and prints
  * Markdown tables (render.ts; `make docs-bench` writes the same tables into docs/performance.md).
- * Benchmarks never run inside `make test`.
- *   node dist/test/bench/run.js [--out dist/bench.json]
+ * Benchmarks never run inside `make test`. `--suites` picks some (make bench runs B3,B4,B5 again
+ * under Node 24 that way; the chart, chart.ts, shows both).
+ *   node dist/test/bench/run.js [--out dist/bench.json] [--suites B1,B3,B4,B5,B6,B7]
  */
 import * as fs from 'node:fs';
 import { runBroker } from './broker';
@@ -14,15 +15,22 @@ import { runRpc } from './rpc';
 import { runScale } from './scale';
 import { runStdio } from './stdio';
 
+const SUITES: Record<string, () => Promise<BenchResult>> = {
+  B1: runLaunch,
+  B3: runRpc,
+  B4: runBroker,
+  B5: runStdio,
+  B6: runScale,
+  B7: runProxy,
+};
+
 async function main(): Promise<void> {
   const machine = machineInfo();
+  const picked = arg('suites', Object.keys(SUITES).join(',')).split(',');
+  const unknown = picked.filter((id) => !SUITES[id]);
+  if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
   const results: BenchResult[] = [];
-  results.push(await runLaunch());
-  results.push(await runRpc());
-  results.push(await runBroker());
-  results.push(await runStdio());
-  results.push(await runScale());
-  results.push(await runProxy());
+  for (const id of picked) results.push(await (SUITES[id] as () => Promise<BenchResult>)());
   const out = arg('out', 'dist/bench.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
   console.log(`${machine.line}\n`);

@@ -133,6 +133,7 @@ describe('bench and soak tables', () => {
     const file: BenchFile = { machine: { line: 'CPU, 2 cores' }, results: [RESULT, b3] };
     assert.deepEqual(Object.keys(benchBlocks(file)), ['machine', 'B5', 'B3']);
     assert.equal(benchBlocks(file).B3, markdownTable(b3));
+    assert.deepEqual(benchBlocks(file, '-node24'), { 'machine-node24': 'CPU, 2 cores', 'B5-node24': markdownTable(RESULT), 'B3-node24': markdownTable(b3) });
   });
 
   it('renders the soak table as make soak prints it', () => {
@@ -181,7 +182,7 @@ function currentBlocks(text: string, kind: string): Record<string, string> {
 
 describe('docs/ generated blocks', () => {
   for (const [doc, kind, ids] of [
-    ['docs/performance.md', 'bench', ['machine', 'B1', 'B3', 'B4', 'B5', 'B6', 'B7']],
+    ['docs/performance.md', 'bench', ['machine', 'B1', 'B3', 'B4', 'B5', 'B6', 'B7', 'machine-node24', 'B3-node24', 'B4-node24', 'B5-node24']],
     ['docs/reliability.md', 'soak', ['table']],
   ] as const) {
     it(`${doc} holds the ${kind} blocks ${ids.join(', ')} in the form the refresh writes`, () => {
