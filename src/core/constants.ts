@@ -12,8 +12,12 @@ export const DEFAULT_MAX_PORT = 25000;
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 /** How long go-plugin's Kill() waits for a graceful exit before SIGKILL. */
 export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 2_000;
-/** go-plugin's stdio chunk size (the Go plugin reads its stdio pipes 1024 bytes at a time). */
-export const STDIO_CHUNK_BYTES = 1024;
+/**
+ * Payload bytes a TS plugin puts in one GRPCStdio message at most. A Go plugin sends what one 1 KiB
+ * pipe read returns; a Go host writes each message's data whole, of any size, so larger messages only
+ * cut the per-message cost (a gRPC frame, an HTTP/2 write and its callback each).
+ */
+export const STDIO_MESSAGE_MAX_BYTES = 64 * 1024;
 /** go-plugin's default PluginLogBufferSize: stderr lines longer than this are passed through as fragments. */
 export const DEFAULT_LOG_BUFFER_BYTES = 65536;
 /** The Go host's bufio.Scanner token limit for the handshake line. */

@@ -1,26 +1,40 @@
 /**
  * Plugin-side GRPCStdio. After the handshake, writes to process.stdout / process.stderr (and so
- * console.*) are captured, cut into chunks of at most 1024 bytes as a Go plugin's pipe readers do,
- * and sent on the StreamStdio server stream. Until the host opens the stream the chunks are queued
- * (bounded: beyond `maxQueuedBytes` the oldest are dropped and counted, where Go would block).
- * Writes report back-pressure as a Node stream does: write() returns false once `highWaterMark`
- * bytes wait in the queue, and the stream emits 'drain' when the queue has been handed to gRPC, so a
- * writer that honours it is held at the host's pace (HTTP/2 flow control) and loses nothing.
+ * console.*) are captured and sent on the StreamStdio server stream. Consecutive writes to the same
+ * channel coalesce into messages of up to 64 KiB: the open message at the queue's tail takes them
+ * until it is full, the other channel is written, or the queue is handed to gRPC (a microtask after
+ * the first write, so a synchronous burst of console.log lines leaves as one message). Messages keep
+ * the order of the writes across stdout and stderr, as one queue holds both. Until the host opens the
+ * stream the messages are queued (bounded: beyond `maxQueuedBytes` the oldest are dropped and
+ * counted, where Go would block). Writes report back-pressure as a Node stream does: write() returns
+ * false once `highWaterMark` bytes wait in the queue, and the stream emits 'drain' when the queue has
+ * been handed to gRPC, so a writer that honours it is held at the host's pace (HTTP/2 flow control)
+ * and loses nothing.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { STDIO_CHUNK_BYTES } from '../core/constants';
+import { STDIO_MESSAGE_MAX_BYTES } from '../core/constants';
 import type { Log } from '../core/debug';
 import { type Empty, GRPCStdioService, StdioData, StdioData_Channel } from '../gen';
-import { encodeStdioData } from '../shared/stdio-codec';
+import { encodeStdioData, encodeStdioParts } from '../shared/stdio-codec';
 
 type WriteFn = typeof process.stdout.write;
 
-/** A queued chunk, already encoded: the stream's serializer passes it through. */
+/** A queued message, already encoded: the stream's serializer passes it through. */
 interface Encoded {
   wire: Buffer;
   /** Payload bytes (for the queue bound and the dropped count). */
   n: number;
 }
+
+/** The message at the queue's tail that still takes writes to its channel; encoded when sealed. */
+interface Open {
+  channel: StdioData_Channel;
+  /** Private copies of the written bytes, in order. */
+  parts: Uint8Array[];
+  n: number;
+}
+
+const MAX = STDIO_MESSAGE_MAX_BYTES;
 
 /** GRPCStdio with a serializer that passes pre-encoded chunks through (same bytes on the wire). */
 const FAST_STDIO_SERVICE = {
@@ -43,8 +57,11 @@ export class StdioForwarder {
   // A FIFO as an array plus a head index (Array#shift is O(n) on large queues).
   #queue: Encoded[] = [];
   #head = 0;
+  #open: Open | undefined;
+  /** Payload bytes in the queue, the open message included. */
   #queuedBytes = 0;
   #dropped = 0;
+  #flushScheduled = false;
   #maxQueuedBytes: number;
   #highWaterMark: number;
   /** Captured streams whose write() returned false and that are owed a 'drain'. */
@@ -91,9 +108,10 @@ export class StdioForwarder {
     return ((chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
       const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
       const encoding = typeof encodingOrCb === 'string' ? (encodingOrCb as BufferEncoding) : 'utf8';
-      // Each piece is encoded (copied) at once, so the caller may reuse its buffer, as with a real stream.
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
-      this.#enqueue(channel, buf);
+      // A caller's buffer is copied at once (a string's encoding is a fresh one), so the caller may
+      // reuse it, as with a real stream.
+      if (typeof chunk === 'string') this.#enqueue(channel, Buffer.from(chunk, encoding), true);
+      else this.#enqueue(channel, chunk as Uint8Array, false);
       if (typeof callback === 'function') queueMicrotask(() => (callback as (e?: Error | null) => void)(null));
       // Always true before, so a plugin writing faster than the host reads (a 100 MB stdout flood)
       // had no way to wait and lost everything beyond the 8 MiB queue.
@@ -105,23 +123,59 @@ export class StdioForwarder {
 
   /** Queues `data` for the host (also usable directly by plugins that want explicit stdio). */
   push(channel: StdioData_Channel, data: Buffer): void {
-    this.#enqueue(channel, data);
+    this.#enqueue(channel, data, false);
   }
 
-  #enqueue(channel: StdioData_Channel, data: Uint8Array): void {
-    const q = this.#queue;
-    for (let off = 0; off < data.length; off += STDIO_CHUNK_BYTES) {
-      const end = Math.min(off + STDIO_CHUNK_BYTES, data.length);
-      q.push({ wire: encodeStdioData(channel, data, off, end), n: end - off });
-      this.#queuedBytes += end - off;
+  /** Appends `data` to the queue; `owned` data is the forwarder's already (no copy needed). */
+  #enqueue(channel: StdioData_Channel, data: Uint8Array, owned: boolean): void {
+    if (data.length === 0) return;
+    let off = 0;
+    const open = this.#open;
+    if (open !== undefined && open.channel !== channel) this.#seal();
+    else if (open !== undefined) {
+      off = Math.min(MAX - open.n, data.length);
+      open.parts.push(owned ? data.subarray(0, off) : Buffer.from(data.subarray(0, off)));
+      open.n += off;
+      if (open.n === MAX) this.#seal();
     }
-    while (this.#queuedBytes > this.#maxQueuedBytes && this.#head < q.length) {
+    // Whole messages straight from the caller's bytes: one copy, into the encoded message.
+    for (; data.length - off >= MAX; off += MAX) this.#queue.push({ wire: encodeStdioData(channel, data, off, off + MAX), n: MAX });
+    if (off < data.length) {
+      const rest = owned ? data.subarray(off) : Buffer.from(data.subarray(off));
+      this.#open = { channel, parts: [rest], n: rest.length };
+    }
+    this.#queuedBytes += data.length;
+    this.#dropOverflow();
+    this.#scheduleFlush();
+  }
+
+  /** Encodes the open message and appends it to the sealed queue. */
+  #seal(): void {
+    const open = this.#open;
+    if (open === undefined) return;
+    this.#open = undefined;
+    this.#queue.push({ wire: encodeStdioParts(open.channel, open.parts, open.n), n: open.n });
+  }
+
+  #dropOverflow(): void {
+    const q = this.#queue;
+    while (this.#queuedBytes > this.#maxQueuedBytes) {
+      if (this.#head === q.length) this.#seal();
+      if (this.#head === q.length) break;
       const dropped = q[this.#head++] as Encoded;
       this.#queuedBytes -= dropped.n;
       this.#dropped += dropped.n;
     }
     this.#compact();
-    this.#flush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#call === undefined || this.#waitingDrain) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
   }
 
   #compact(): void {
@@ -137,6 +191,7 @@ export class StdioForwarder {
   #flush(): void {
     const call = this.#call;
     if (call === undefined || this.#waitingDrain) return;
+    this.#seal();
     const q = this.#queue;
     while (this.#head < q.length) {
       const item = q[this.#head++] as Encoded;
@@ -185,6 +240,8 @@ export class StdioForwarder {
 
   /** Ends the stream (on shutdown). */
   end(): void {
+    // What the writes just before shutdown left for the microtask goes now, as far as gRPC takes it.
+    this.#flush();
     const call = this.#call;
     this.#call = undefined;
     try {

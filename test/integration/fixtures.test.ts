@@ -273,8 +273,10 @@ describe('scenarios that start', () => {
     assert.deepEqual(gotOut.subarray(0, 70000), want(70000, 1));
     assert.equal(gotOut.subarray(70000).toString(), 'hello from console.log\n');
     assert.deepEqual(Buffer.concat(errChunks), want(3000, 7));
-    // every chunk on the wire is at most 1024 bytes
-    assert.ok(outChunks.every((c) => c.length <= 1024));
+    // The host writes each GRPCStdio message's data whole: consecutive writes to one channel were
+    // coalesced into messages of at most 64 KiB (the two stdout writes: 65 536 + 4 464 bytes).
+    assert.ok(outChunks.every((c) => c.length <= 64 * 1024));
+    assert.equal(outChunks[0]?.length, 64 * 1024);
     await p.ping();
   });
 });

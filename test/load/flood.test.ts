@@ -16,9 +16,10 @@ const FLOOD_BYTES = 100 * 1000 * 1000;
 /**
  * Growth of process.memoryUsage().arrayBuffers at the peak: every chunk in transit is a Buffer, so
  * this is what the host holds of the flood, plus spent chunks the GC has not collected yet. Measured:
- * 2-9 MB with a fast sink, 20-27 MB with the slow one (in flight at most one 16 MiB HTTP/2 window,
- * the host channel's setting, plus the sink's 64 KiB). Without back-pressure the 100 MB (95 MiB)
- * flood would pile up here.
+ * Go plugin (1 KiB messages) 2-9 MB fast sink, 26-29 MB slow; TS plugin (64 KiB messages, each its
+ * own allocation rather than a slice of an 8 KiB pool slab, so more spent ones wait for the GC)
+ * 26-32 MB fast, 38-40 MB slow (in flight at most one 16 MiB HTTP/2 window, the host channel's
+ * setting, plus the sink's 64 KiB). Without back-pressure the 100 MB (95 MiB) flood would pile up here.
  */
 const BUFFERED_BOUND_MB = 48;
 /**

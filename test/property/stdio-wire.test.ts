@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { StdioData } from '../../src/gen';
-import { decodeStdioData, encodeStdioData } from '../../src/shared/stdio-codec';
+import { decodeStdioData, encodeStdioData, encodeStdioParts } from '../../src/shared/stdio-codec';
 import { RUNS, check } from './fc-config';
 
 type Decoded = { ok: true; channel: number; data: string } | { ok: false };
@@ -69,6 +69,18 @@ describe('property: StdioData fast codec', () => {
         const end = start + (b % (src.length - start + 1));
         const want = Buffer.from(StdioData.encode({ channel, data: src.subarray(start, end) }).finish());
         assert.deepEqual(encodeStdioData(channel, src, start, end), want);
+      }),
+    );
+  });
+
+  it(`encodeStdioParts is byte-identical to the generated encoder of the parts' concatenation (${RUNS} cases)`, (t) => {
+    check(
+      t,
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer(), fc.constantFrom(0, 1, 2)), fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }), (channel, arrays) => {
+        const parts = arrays.map((a) => Buffer.from(a));
+        const n = parts.reduce((sum, p) => sum + p.length, 0);
+        const want = Buffer.from(StdioData.encode({ channel, data: Buffer.concat(parts) }).finish());
+        assert.deepEqual(encodeStdioParts(channel, parts, n), want);
       }),
     );
   });

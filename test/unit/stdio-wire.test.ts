@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StdioData } from '../../src/gen';
-import { decodeStdioData, encodeStdioData } from '../../src/shared/stdio-codec';
+import { decodeStdioData, encodeStdioData, encodeStdioParts } from '../../src/shared/stdio-codec';
 
 describe('stdio wire fast path', () => {
   it('encodes exactly as the generated codec, for every channel and size class', () => {
@@ -13,6 +13,16 @@ describe('stdio wire fast path', () => {
         // a slice of a larger buffer encodes the same
         const big = Buffer.concat([Buffer.alloc(3, 9), data, Buffer.alloc(5, 7)]);
         assert.deepEqual(encodeStdioData(channel, big, 3, 3 + size), want);
+      }
+    }
+  });
+  it('encodes parts as the generated codec encodes their concatenation, up to a 64 KiB message', () => {
+    for (const channel of [1, 2, 300, -1]) {
+      for (const sizes of [[1], [0, 5], [100, 1, 27], [16383, 1], [65535, 1], [1000, 30000, 34536]]) {
+        const parts = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+        const n = sizes.reduce((a, b) => a + b, 0);
+        const want = Buffer.from(StdioData.encode({ channel, data: Buffer.concat(parts) }).finish());
+        assert.deepEqual(encodeStdioParts(channel, parts, n), want, `channel ${channel} sizes ${sizes.join('+')}`);
       }
     }
   });

@@ -195,7 +195,8 @@ func runKill(h *host) (any, error) {
 
 // runStdio: collect the plugin's forwarded stdout/stderr (the GRPCStdio
 // stream) until -stdout-bytes/-stderr-bytes arrived or 10 s passed.
-// {"stdoutBytes","stderrBytes","timedOut"}, counted before Kill.
+// {"stdoutBytes","stderrBytes","timedOut","stdoutWrites","stdoutMaxWrite",
+// "stderrWrites","stderrMaxWrite"}, counted before Kill.
 func runStdio(h *host) (any, error) {
 	var stdout, stderr syncBuffer
 	config := h.config()
@@ -226,7 +227,12 @@ func runStdio(h *host) (any, error) {
 		}
 	}
 	h.kill(client)
-	return map[string]any{"stdoutBytes": len(out), "stderrBytes": len(errOut), "timedOut": timedOut}, nil
+	outWrites, outMax := stdout.stats()
+	errWrites, errMax := stderr.stats()
+	return map[string]any{
+		"stdoutBytes": len(out), "stderrBytes": len(errOut), "timedOut": timedOut,
+		"stdoutWrites": outWrites, "stdoutMaxWrite": outMax, "stderrWrites": errWrites, "stderrMaxWrite": errMax,
+	}, nil
 }
 
 // runReattach: client A starts the plugin; client B reattaches to it with
@@ -328,16 +334,29 @@ func runEnv(h *host) (any, error) {
 }
 
 // syncBuffer is a bytes.Buffer safe for go-plugin's writer goroutines.
+// It counts the Write calls and the largest one: go-plugin's host writes each
+// GRPCStdio message's data in one Write, so they are the messages' count and size.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
+	mu       sync.Mutex
+	buf      []byte
+	writes   int
+	maxWrite int
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf = append(b.buf, p...)
+	b.writes++
+	b.maxWrite = max(b.maxWrite, len(p))
 	return len(p), nil
+}
+
+// stats returns the number of Write calls and the largest one's length.
+func (b *syncBuffer) stats() (writes, maxWrite int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.writes, b.maxWrite
 }
 
 func (b *syncBuffer) Len() int {
