@@ -38,7 +38,7 @@ const HALF_CLOSE: unique symbol = Symbol('half-close');
 const Status = grpc.status;
 
 export class H2ServerCall implements CallInterface {
-  #listener: CallListener | undefined;
+  #listener: Omit<CallListener, 'onReceiveMetadata'> | undefined;
   #deadline: grpc.Deadline = Infinity;
   #timer: NodeJS.Timeout | undefined;
   #cancelled = false;
@@ -58,8 +58,8 @@ export class H2ServerCall implements CallInterface {
     private readonly limits: CallLimits,
   ) {
     stream.once('close', () => this.#notifyCancel());
+    // Flowing from the start: a unary request is read at once, and paused only while nobody reads.
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.pause();
     stream.on('end', () => this.#onEnd());
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) this.#startDeadline(String(timeout));
@@ -71,11 +71,18 @@ export class H2ServerCall implements CallInterface {
     listener.onReceiveMetadata(requestMetadata(this.headers));
   }
 
+  /** start() for loopp's own handler drivers: the metadata is built only if the handler reads it. */
+  startLazy(listener: LazyCallListener): void {
+    if (this.#checkCancelled()) return;
+    this.#listener = listener;
+    listener.onReceiveMetadata(() => requestMetadata(this.headers));
+  }
+
   startRead(): void {
     if (this.#checkCancelled()) return;
     this.#readPending = true;
     if (this.#queue.length > 0) this.#deliver();
-    else if (!this.#halfClosed) this.stream.resume();
+    else if (!this.#halfClosed && this.stream.isPaused()) this.stream.resume();
   }
 
   sendMetadata(metadata: grpc.Metadata | undefined): void {
@@ -101,11 +108,15 @@ export class H2ServerCall implements CallInterface {
     const frame = this.#serialize(message);
     if (frame === undefined) return;
     if (!this.#headersSent) this.sendMetadata(undefined);
-    this.stream.write(frame);
-    this.sendStatus({ code: Status.OK, details: 'OK', metadata: trailer ?? null });
+    this.#endWith({ code: Status.OK, details: 'OK', metadata: trailer ?? null }, frame);
   }
 
   sendStatus(status: CallStatus): void {
+    this.#endWith(status, undefined);
+  }
+
+  /** Sends the status, after `last` if given (one end() for a unary answer). */
+  #endWith(status: CallStatus, last: Buffer | undefined): void {
     if (this.#checkCancelled() || this.#statusSent) return;
     this.#statusSent = true;
     clearTimeout(this.#timer);
@@ -119,7 +130,8 @@ export class H2ServerCall implements CallInterface {
         this.stream.sendTrailers(trailers);
         this.#notifyCancel();
       });
-      this.stream.end();
+      if (last === undefined) this.stream.end();
+      else this.stream.end(last);
       return;
     }
     // Trailers-only: the status rides on the one HEADERS frame.
@@ -189,19 +201,20 @@ export class H2ServerCall implements CallInterface {
     if (this.#checkCancelled()) return;
     let messages: Buffer[];
     try {
-      messages = (this.#decoder ??= new MessageDecoder(this.limits.maxReceiveBytes)).push(chunk);
+      messages = this.#decoder === undefined && isOneMessage(chunk, this.limits.maxReceiveBytes) ? [chunk] : (this.#decoder ??= new MessageDecoder(this.limits.maxReceiveBytes)).push(chunk);
     } catch (err) {
       if (!(err instanceof MessageTooLarge)) throw err;
       this.sendStatus({ code: Status.RESOURCE_EXHAUSTED, details: err.message, metadata: null });
       return;
     }
     for (const raw of messages) {
-      this.stream.pause();
       const message = this.#decode(raw);
       if (message === HALF_CLOSE) return;
       this.#queue.push(message);
     }
     this.#deliver();
+    // Back-pressure: messages wait here until the handler reads them.
+    if (this.#queue.length > 0) this.stream.pause();
   }
 
   /** The request message in `raw`, or HALF_CLOSE after sending the status that ends a bad request. */
@@ -271,6 +284,18 @@ export class H2ServerCall implements CallInterface {
     // Whatever the peer still sends is read and dropped.
     this.stream.resume();
   }
+}
+
+/** A listener whose onReceiveMetadata takes a function that builds the metadata. */
+export interface LazyCallListener extends Omit<CallListener, 'onReceiveMetadata'> {
+  onReceiveMetadata(metadata: () => grpc.Metadata): void;
+}
+
+/** The common case of a whole request in one DATA frame: no decoder, no copy. */
+function isOneMessage(chunk: Buffer, maxBytes: number): boolean {
+  if (chunk.length < 5) return false;
+  const length = chunk.readUInt32BE(1);
+  return chunk.length === 5 + length && (maxBytes === -1 || length <= maxBytes);
 }
 
 /** Response headers as grpc-js's server sends them. */

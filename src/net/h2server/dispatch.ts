@@ -4,8 +4,8 @@
  * status for a missing or second request message and for a handler that throws.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { H2ServerCall, type CallStatus, type MethodHandler } from './call';
-import { DuplexCall, errorToStatus, ReadableCall, UnaryCall, WritableCall } from './surface';
+import { H2ServerCall, type CallListener, type CallStatus, type MethodHandler } from './call';
+import { DuplexCall, errorToStatus, ReadableCall, UnaryCall, WritableCall, type MetadataSource } from './surface';
 
 type CallInterface = grpc.ServerInterceptingCallInterface;
 type AnyHandler = (...args: unknown[]) => void;
@@ -45,12 +45,12 @@ export function dispatch(call: CallInterface, handler: MethodHandler): void {
 type Cancellable = { cancelled: boolean; emit(event: 'cancelled', why: 'cancelled'): boolean; destroy?(): void };
 
 /** Unary and server streaming: the handler runs once the one request message and the half-close are in. */
-function oneRequest(call: CallInterface, handler: MethodHandler, start: (md: grpc.Metadata, request: unknown) => Cancellable): void {
-  let metadata: grpc.Metadata;
+function oneRequest(call: CallInterface, handler: MethodHandler, start: (md: MetadataSource, request: unknown) => Cancellable): void {
+  let metadata: MetadataSource;
   let request: unknown = null;
   let surface: Cancellable | undefined;
-  call.start({
-    onReceiveMetadata(md) {
+  begin(call, {
+    onReceiveMetadata(md: MetadataSource) {
       metadata = md;
       call.startRead();
     },
@@ -76,10 +76,10 @@ function oneRequest(call: CallInterface, handler: MethodHandler, start: (md: grp
 }
 
 /** Client streaming and bidi: the handler runs on the request metadata; messages are pushed as read. */
-function streamed(call: CallInterface, start: (md: grpc.Metadata) => Cancellable & Readable): void {
+function streamed(call: CallInterface, start: (md: MetadataSource) => Cancellable & Readable): void {
   let surface: (Cancellable & Readable) | undefined;
-  call.start({
-    onReceiveMetadata(md) {
+  begin(call, {
+    onReceiveMetadata(md: MetadataSource) {
       surface = start(md);
     },
     onReceiveMessage(message) {
@@ -92,6 +92,12 @@ function streamed(call: CallInterface, start: (md: grpc.Metadata) => Cancellable
       if (surface !== undefined) cancel(surface);
     },
   });
+}
+
+/** Starts the call: loopp's own call hands over the metadata unbuilt; an interceptor's, built. */
+function begin(call: CallInterface, listener: Omit<CallListener, 'onReceiveMetadata'> & { onReceiveMetadata(md: MetadataSource): void }): void {
+  if (call instanceof H2ServerCall) call.startLazy(listener);
+  else call.start(listener);
 }
 
 interface Readable {

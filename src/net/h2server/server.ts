@@ -130,7 +130,7 @@ class H2Server implements GrpcServer {
       drain: (graceMs: number) => {
         for (const s of sessions) s.close();
         setTimeout(() => {
-          for (const s of sessions) s.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
+          for (const s of sessions) cancelSession(s);
         }, graceMs).unref();
       },
       destroy: () => {
@@ -158,7 +158,7 @@ class H2Server implements GrpcServer {
   forceShutdown(): void {
     this.#shutdown = true;
     this.#servers.clear();
-    for (const s of this.#sessions) s.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
+    for (const s of this.#sessions) cancelSession(s);
     this.#sessions.clear();
   }
 
@@ -216,6 +216,14 @@ class H2Server implements GrpcServer {
       handler,
     );
   }
+}
+
+/**
+ * Destroys a session as grpc-js does: Node takes a numeric first argument as the code for every stream
+ * (untyped), so clients see CANCELLED; destroy(undefined, code) would reset the streams as INTERNAL.
+ */
+function cancelSession(session: http2.ServerHttp2Session): void {
+  session.destroy(http2.constants.NGHTTP2_CANCEL as unknown as Error);
 }
 
 function closeSession(session: http2.ServerHttp2Session, done: () => void): void {

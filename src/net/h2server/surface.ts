@@ -10,6 +10,9 @@ import { Duplex, Readable, Writable } from 'node:stream';
 import type { CallStatus } from './call';
 
 type CallInterface = grpc.ServerInterceptingCallInterface;
+/** The request metadata, or what builds it on first read. */
+export type MetadataSource = grpc.Metadata | (() => grpc.Metadata);
+const MD = Symbol('metadata');
 const OK_STATUS: CallStatus = { code: 0, details: 'OK' };
 
 /** grpc-js's mapping of what a handler passes as an error to the status a client receives. */
@@ -30,6 +33,8 @@ export function errorToStatus(error: Partial<grpc.StatusObject> & { message?: st
 interface Surface {
   readonly path: string;
   readonly call: CallInterface;
+  [MD]: MetadataSource;
+  metadata: grpc.Metadata;
   getPeer(): string;
   sendMetadata(metadata: grpc.Metadata): void;
   getDeadline(): grpc.Deadline;
@@ -39,7 +44,7 @@ interface Surface {
   getMetricsRecorder(): ReturnType<CallInterface['getMetricsRecorder']>;
 }
 
-const surface: Omit<Surface, 'path' | 'call'> & ThisType<Surface> = {
+const surface: Omit<Surface, 'path' | 'call' | 'metadata' | typeof MD> & ThisType<Surface> = {
   getPeer() {
     return this.call.getPeer();
   },
@@ -69,10 +74,11 @@ export class UnaryCall extends EventEmitter {
   constructor(
     readonly path: string,
     readonly call: CallInterface,
-    public metadata: grpc.Metadata,
+    metadata: MetadataSource,
     public request: unknown,
   ) {
     super();
+    this[MD] = metadata;
   }
 }
 
@@ -82,9 +88,10 @@ export class ReadableCall extends Readable {
   constructor(
     readonly path: string,
     readonly call: CallInterface,
-    public metadata: grpc.Metadata,
+    metadata: MetadataSource,
   ) {
     super({ objectMode: true });
+    this[MD] = metadata;
   }
   override _read(): void {
     this.call.startRead();
@@ -113,10 +120,11 @@ export class WritableCall extends Writable {
   constructor(
     readonly path: string,
     readonly call: CallInterface,
-    public metadata: grpc.Metadata,
+    metadata: MetadataSource,
     public request: unknown,
   ) {
     super({ objectMode: true });
+    this[MD] = metadata;
     this.on('error', (err) => {
       this.#ending.pending = errorToStatus(err);
       this.end();
@@ -141,9 +149,10 @@ export class DuplexCall extends Duplex {
   constructor(
     readonly path: string,
     readonly call: CallInterface,
-    public metadata: grpc.Metadata,
+    metadata: MetadataSource,
   ) {
     super({ objectMode: true });
+    this[MD] = metadata;
     this.on('error', (err) => {
       this.#ending.pending = errorToStatus(err);
       this.end();
@@ -164,4 +173,16 @@ export class DuplexCall extends Duplex {
   }
 }
 
-for (const C of [UnaryCall, ReadableCall, WritableCall, DuplexCall]) Object.assign(C.prototype, surface);
+const metadataAccessor: PropertyDescriptor & ThisType<Surface> = {
+  get(): grpc.Metadata {
+    const md = this[MD];
+    return typeof md === 'function' ? (this[MD] = md()) : md;
+  },
+  set(value: grpc.Metadata) {
+    this[MD] = value;
+  },
+};
+for (const C of [UnaryCall, ReadableCall, WritableCall, DuplexCall]) {
+  Object.assign(C.prototype, surface);
+  Object.defineProperty(C.prototype, 'metadata', metadataAccessor);
+}
