@@ -165,7 +165,10 @@ class H2Server implements GrpcServer {
   #http2Server(credentials: grpc.ServerCredentials): AnyHttp2Server {
     let server: AnyHttp2Server;
     if (credentials._isSecure()) {
-      server = http2.createSecureServer({ ...this.#http2Options, ...credentials._getConstructorOptions(), ...credentials._getSecureContextOptions() });
+      const tls = tlsOptions(credentials);
+      server = http2.createSecureServer({ ...this.#http2Options, ...tls });
+      // Credentials whose certificates are not loaded (a certificate provider's) refuse connections, as in grpc-js.
+      if (tls === null) server.prependListener('connection', (socket: Duplex) => socket.destroy());
       // Node leaves TLS errors on these sockets to the user (nodejs/node#35824); the session's close ends the calls.
       server.on('secureConnection', (socket: Duplex) => socket.on('error', () => {}));
     } else {
@@ -216,6 +219,21 @@ class H2Server implements GrpcServer {
       handler,
     );
   }
+}
+
+/** grpc-js's internal view of server credentials: 1.13+ split it in two, 1.12 has one call. */
+interface CredentialsInternals {
+  _getConstructorOptions?(): http2.SecureServerOptions | null;
+  _getSecureContextOptions?(): http2.SecureServerOptions | null;
+  _getSettings?(): http2.SecureServerOptions | null;
+}
+
+/** The TLS options of secure credentials across the pinned grpc-js range, null when not loaded. */
+function tlsOptions(credentials: grpc.ServerCredentials): http2.SecureServerOptions | null {
+  const c = credentials as unknown as CredentialsInternals;
+  if (c._getSecureContextOptions === undefined) return c._getSettings?.() ?? null;
+  const context = c._getSecureContextOptions();
+  return context === null ? null : { ...c._getConstructorOptions?.(), ...context };
 }
 
 /**
