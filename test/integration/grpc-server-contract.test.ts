@@ -4,6 +4,7 @@
  * handler observe must be the same (and what is written here).
  */
 import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -472,6 +473,55 @@ describe('loopp gRPC server, same as grpc-js Server', () => {
       return { graceful: graceful.value, shutDown, forced: forced.err?.code };
     });
     assert.deepEqual(seen, { graceful: { late: true }, shutDown: true, forced: grpc.status.CANCELLED });
+  });
+});
+
+/** One request written by hand (what a grpc-js client would never send), answered headers and trailers. */
+async function rawCall(kind: GrpcServerKind, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Record<string, unknown>> {
+  const s = await serve(kind, { unary: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, call.request) });
+  const sock = path.join(dir, `s${seq}.sock`);
+  const session = http2.connect('http://localhost', { createConnection: () => net.connect(sock) });
+  const out = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': '/test.T/Unary', te: 'trailers', ...headers });
+    const got: Record<string, unknown> = {};
+    req.on('response', (h) => Object.assign(got, { status: h[':status'], grpcStatus: h['grpc-status'], grpcMessage: h['grpc-message'] }));
+    req.on('trailers', (t) => Object.assign(got, { grpcStatus: t['grpc-status'], grpcMessage: t['grpc-message'] }));
+    req.on('error', reject);
+    req.on('close', () => resolve(got));
+    req.resume();
+    req.end(body);
+  });
+  session.close();
+  await s.close();
+  return out;
+}
+
+describe('requests no grpc-js client sends', () => {
+  const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from('{}')]);
+  const gzipFlagged = Buffer.concat([Buffer.from([1, 0, 0, 0, 2]), Buffer.from('{}')]);
+  test('not application/grpc: HTTP 415', async () => {
+    assert.deepEqual(await both((k) => rawCall(k, { 'content-type': 'text/plain' }, msg)), { status: 415, grpcStatus: undefined, grpcMessage: undefined });
+  });
+  test('a malformed grpc-timeout: INTERNAL', async () => {
+    assert.deepEqual(await both((k) => rawCall(k, { 'content-type': 'application/grpc', 'grpc-timeout': 'soon' }, msg)), {
+      status: 200,
+      grpcStatus: '13',
+      grpcMessage: 'Invalid%20grpc-timeout%20value%20%22soon%22',
+    });
+  });
+  test('a message compressed with an unknown encoding: UNIMPLEMENTED', async () => {
+    assert.deepEqual(await both((k) => rawCall(k, { 'content-type': 'application/grpc', 'grpc-encoding': 'snappy' }, gzipFlagged)), {
+      status: 200,
+      grpcStatus: '12',
+      grpcMessage: 'Received%20message%20compressed%20with%20unsupported%20encoding%20%22snappy%22',
+    });
+  });
+  test('two messages to a unary method: UNIMPLEMENTED', async () => {
+    assert.deepEqual(await both((k) => rawCall(k, { 'content-type': 'application/grpc' }, Buffer.concat([msg, msg]))), {
+      status: 200,
+      grpcStatus: '12',
+      grpcMessage: 'Received%20a%20second%20request%20message%20for%20server%20streaming%20method%20/test.T/Unary',
+    });
   });
 });
 
