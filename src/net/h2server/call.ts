@@ -34,6 +34,8 @@ export interface CallLimits {
   maxSendBytes: number;
 }
 
+const CALL: unique symbol = Symbol('loopp.call');
+type Tagged = http2.ServerHttp2Stream & { [CALL]: H2ServerCall };
 const HALF_CLOSE: unique symbol = Symbol('half-close');
 const Status = grpc.status;
 
@@ -50,6 +52,7 @@ export class H2ServerCall implements CallInterface {
   #readPending = false;
   #halfClosed = false;
   #metrics: MetricsRecorder | undefined;
+  #trailers: http2.OutgoingHttpHeaders | undefined;
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
@@ -57,12 +60,32 @@ export class H2ServerCall implements CallInterface {
     private readonly handler: MethodHandler,
     private readonly limits: CallLimits,
   ) {
-    stream.once('close', () => this.#notifyCancel());
+    // Shared listeners that find the call on the stream: no closures per call.
+    (stream as Tagged)[CALL] = this;
+    stream.on('close', H2ServerCall.#streamClosed);
     // Flowing from the start: a unary request is read at once, and paused only while nobody reads.
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('end', () => this.#onEnd());
+    stream.on('data', H2ServerCall.#streamData);
+    stream.on('end', H2ServerCall.#streamEnded);
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) this.#startDeadline(String(timeout));
+  }
+
+  static #streamClosed(this: http2.ServerHttp2Stream): void {
+    (this as Tagged)[CALL].#notifyCancel();
+  }
+
+  static #streamData(this: http2.ServerHttp2Stream, chunk: Buffer): void {
+    (this as Tagged)[CALL].#onData(chunk);
+  }
+
+  static #streamEnded(this: http2.ServerHttp2Stream): void {
+    (this as Tagged)[CALL].#onEnd();
+  }
+
+  static #sendTrailers(this: http2.ServerHttp2Stream): void {
+    const call = (this as Tagged)[CALL];
+    this.sendTrailers(call.#trailers ?? {});
+    call.#notifyCancel();
   }
 
   start(listener: CallListener): void {
@@ -126,10 +149,8 @@ export class H2ServerCall implements CallInterface {
       ...status.metadata?.toHttp2Headers(),
     };
     if (this.#headersSent) {
-      this.stream.once('wantTrailers', () => {
-        this.stream.sendTrailers(trailers);
-        this.#notifyCancel();
-      });
+      this.#trailers = trailers;
+      this.stream.on('wantTrailers', H2ServerCall.#sendTrailers);
       if (last === undefined) this.stream.end();
       else this.stream.end(last);
       return;

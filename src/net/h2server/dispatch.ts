@@ -1,7 +1,8 @@
 /**
  * Runs a registered handler on a call, as grpc-js's server does for the four method types: when the
  * request is complete (unary, server streaming) or at once (client streaming, bidi), with grpc-js's
- * status for a missing or second request message and for a handler that throws.
+ * status for a missing or second request message and for a handler that throws. The listeners are
+ * objects with prototype methods: one allocation per call, not one closure per event.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { H2ServerCall, type CallListener, type CallStatus, type MethodHandler } from './call';
@@ -13,95 +14,96 @@ const UNKNOWN = 2;
 const UNIMPLEMENTED = 12;
 const SHOW_THROWN = Boolean(process.env.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS);
 
+type Cancellable = { cancelled: boolean; emit(event: 'cancelled', why: 'cancelled'): boolean; destroy?(): void };
+type Pushable = Cancellable & { push(chunk: unknown): boolean };
+
 export function dispatch(call: CallInterface, handler: MethodHandler): void {
-  switch (handler.type) {
-    case 'unary':
-      return oneRequest(call, handler, (md, request) => {
-        const surface = new UnaryCall(handler.path, call, md, request);
-        run(call, handler, surface, respond(call));
-        return surface;
-      });
-    case 'serverStream':
-      return oneRequest(call, handler, (md, request) => {
-        const surface = new WritableCall(handler.path, call, md, request);
-        run(call, handler, surface);
-        return surface;
-      });
-    case 'clientStream':
-      return streamed(call, (md) => {
-        const surface = new ReadableCall(handler.path, call, md);
-        run(call, handler, surface, respond(call));
-        return surface;
-      });
-    case 'bidi':
-      return streamed(call, (md) => {
-        const surface = new DuplexCall(handler.path, call, md);
-        run(call, handler, surface);
-        return surface;
-      });
+  const listener = handler.type === 'unary' || handler.type === 'serverStream' ? new OneRequest(call, handler) : new Streamed(call, handler);
+  if (call instanceof H2ServerCall) call.startLazy(listener);
+  else call.start(listener as CallListener);
+}
+
+/** Unary and server streaming: the handler runs once the one request message and the half-close are in. */
+class OneRequest {
+  #metadata: MetadataSource | undefined;
+  #request: unknown = null;
+  #surface: Cancellable | undefined;
+
+  constructor(
+    private readonly call: CallInterface,
+    private readonly handler: MethodHandler,
+  ) {}
+
+  onReceiveMetadata(md: MetadataSource): void {
+    this.#metadata = md;
+    this.call.startRead();
+  }
+
+  onReceiveMessage(message: unknown): void {
+    if (this.#request) {
+      this.call.sendStatus(status(UNIMPLEMENTED, `Received a second request message for server streaming method ${this.handler.path}`));
+      return;
+    }
+    this.#request = message;
+    this.call.startRead();
+  }
+
+  onReceiveHalfClose(): void {
+    const { call, handler } = this;
+    if (!this.#request) {
+      call.sendStatus(status(UNIMPLEMENTED, `Received no request message for server streaming method ${handler.path}`));
+      return;
+    }
+    const md = this.#metadata as MetadataSource;
+    if (handler.type === 'unary') {
+      const surface = new UnaryCall(handler.path, call, md, this.#request);
+      this.#surface = surface;
+      run(call, handler, surface, respond(call));
+    } else {
+      const surface = new WritableCall(handler.path, call, md, this.#request);
+      this.#surface = surface;
+      run(call, handler, surface);
+    }
+  }
+
+  onCancel(): void {
+    if (this.#surface !== undefined) cancel(this.#surface);
   }
 }
 
-type Cancellable = { cancelled: boolean; emit(event: 'cancelled', why: 'cancelled'): boolean; destroy?(): void };
-
-/** Unary and server streaming: the handler runs once the one request message and the half-close are in. */
-function oneRequest(call: CallInterface, handler: MethodHandler, start: (md: MetadataSource, request: unknown) => Cancellable): void {
-  let metadata: MetadataSource;
-  let request: unknown = null;
-  let surface: Cancellable | undefined;
-  begin(call, {
-    onReceiveMetadata(md: MetadataSource) {
-      metadata = md;
-      call.startRead();
-    },
-    onReceiveMessage(message) {
-      if (request) {
-        call.sendStatus(status(UNIMPLEMENTED, `Received a second request message for server streaming method ${handler.path}`));
-        return;
-      }
-      request = message;
-      call.startRead();
-    },
-    onReceiveHalfClose() {
-      if (!request) {
-        call.sendStatus(status(UNIMPLEMENTED, `Received no request message for server streaming method ${handler.path}`));
-        return;
-      }
-      surface = start(metadata, request);
-    },
-    onCancel() {
-      if (surface !== undefined) cancel(surface);
-    },
-  });
-}
-
 /** Client streaming and bidi: the handler runs on the request metadata; messages are pushed as read. */
-function streamed(call: CallInterface, start: (md: MetadataSource) => Cancellable & Readable): void {
-  let surface: (Cancellable & Readable) | undefined;
-  begin(call, {
-    onReceiveMetadata(md: MetadataSource) {
-      surface = start(md);
-    },
-    onReceiveMessage(message) {
-      surface?.push(message);
-    },
-    onReceiveHalfClose() {
-      surface?.push(null);
-    },
-    onCancel() {
-      if (surface !== undefined) cancel(surface);
-    },
-  });
-}
+class Streamed {
+  #surface: Pushable | undefined;
 
-/** Starts the call: loopp's own call hands over the metadata unbuilt; an interceptor's, built. */
-function begin(call: CallInterface, listener: Omit<CallListener, 'onReceiveMetadata'> & { onReceiveMetadata(md: MetadataSource): void }): void {
-  if (call instanceof H2ServerCall) call.startLazy(listener);
-  else call.start(listener);
-}
+  constructor(
+    private readonly call: CallInterface,
+    private readonly handler: MethodHandler,
+  ) {}
 
-interface Readable {
-  push(chunk: unknown): boolean;
+  onReceiveMetadata(md: MetadataSource): void {
+    const { call, handler } = this;
+    if (handler.type === 'clientStream') {
+      const surface = new ReadableCall(handler.path, call, md);
+      this.#surface = surface;
+      run(call, handler, surface, respond(call));
+    } else {
+      const surface = new DuplexCall(handler.path, call, md);
+      this.#surface = surface;
+      run(call, handler, surface);
+    }
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.#surface?.push(message);
+  }
+
+  onReceiveHalfClose(): void {
+    this.#surface?.push(null);
+  }
+
+  onCancel(): void {
+    if (this.#surface !== undefined) cancel(this.#surface);
+  }
 }
 
 function cancel(surface: Cancellable): void {

@@ -24,6 +24,7 @@ const SUPPORTED_OPTIONS = new Set([
   'interceptors',
 ]);
 const DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+const noop = (): void => {};
 
 /** The keys of `options` the loopp server does not implement (keepalive, connection age/idle, ...). */
 export function unsupportedServerOptions(options: grpc.ServerOptions | undefined): string[] {
@@ -187,7 +188,7 @@ class H2Server implements GrpcServer {
 
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, interceptors: grpc.ServerInterceptor[]): void {
     // Every error also closes the stream, which ends the call; nothing can be sent on it any more.
-    stream.once('error', () => {});
+    stream.on('error', noop);
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
       stream.respond({ ':status': http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE }, { endStream: true });
