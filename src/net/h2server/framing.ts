@@ -5,8 +5,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http2';
 
-const EMPTY = Buffer.alloc(0);
-
 /** Thrown by {@link MessageDecoder.push} for a message over the receive limit (grpc-js's text). */
 export class MessageTooLarge extends Error {}
 
@@ -61,8 +59,7 @@ export class MessageDecoder {
       this.#parts = all.length === n ? [] : [all.subarray(n)];
     }
     this.#size -= n;
-    if (this.#parts.length === 0) this.#parts = [];
-    return taken.length === 0 ? EMPTY : taken;
+    return taken;
   }
 }
 
