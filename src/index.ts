@@ -26,6 +26,8 @@ export type { GrpcPlugin, PluginSet, VersionedPluginSets, PluginClientContext, P
 export type { HandshakeConfig } from './wire/env';
 export type { Network } from './wire/handshake';
 export type { GrpcBroker, BrokerServer } from './shared/broker';
+export { createGrpcServer } from './net/h2server/server';
+export type { GrpcServer, GrpcServerKind } from './net/h2server/server';
 export type { Logger, LogFields } from './core/logger';
 
 /**** Errors ****/

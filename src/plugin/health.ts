@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { HEALTH_SERVICE_NAME } from '../core/constants';
 import { type HealthCheckRequest, type HealthCheckResponse, HealthCheckResponse_ServingStatus as Status, type HealthServer, HealthService } from '../gen';
+import type { GrpcServer } from '../net/h2server/server';
 
 /**
  * grpc.health.v1.Health as go-plugin registers it: "" and "plugin" SERVING, unknown names NOT_FOUND
@@ -25,7 +26,7 @@ export class HealthState {
     this.#watchers.clear();
   }
 
-  addTo(server: grpc.Server): void {
+  addTo(server: GrpcServer): void {
     const impl: HealthServer = {
       check: (call, callback) => {
         const status = this.#status.get(call.request.service);

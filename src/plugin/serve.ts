@@ -18,6 +18,7 @@ import { formatHandshakeLine, negotiateVersion, type Network } from '../wire/han
 import { createHclogLogger, type HclogLevel, type HclogLogger } from '../wire/hclog';
 import { watchHost } from './host-watch';
 import { createPluginServer, type PluginServerParts } from './server';
+import type { GrpcServer, GrpcServerKind } from '../net/h2server/server';
 
 export interface ServePluginOptions {
   handshake: HandshakeConfig;
@@ -46,6 +47,13 @@ export interface ServePluginOptions {
   logLevel?: HclogLevel;
   /** Extra grpc-js server options for the main server (go-plugin's GRPCServer factory options). */
   serverOptions?: grpc.ServerOptions;
+  /**
+   * The server implementation for the main server and the broker's (acceptAndServe) servers: 'loopp'
+   * (node:http2 directly; grpc-js's addService, handler signatures, interceptors and limits) or
+   * 'grpc-js' (grpc-js's Server). Default 'loopp', or 'grpc-js' when `serverOptions` has options only
+   * grpc-js implements (keepalive, connection age or idle limits, ...). See docs/plugin.md.
+   */
+  grpcServer?: GrpcServerKind;
   /** Aborting stops serving (like a graceful close). */
   signal?: AbortSignal;
 }
@@ -56,7 +64,7 @@ export interface PluginServer extends AsyncDisposable {
   /** The app protocol version agreed with the host. */
   readonly protocolVersion: number;
   readonly broker: GrpcBroker;
-  readonly server: grpc.Server;
+  readonly server: GrpcServer;
   /** hclog logger writing JSON lines to the real stderr (what the host parses). */
   readonly logger: HclogLogger;
   /** Resolves once the server has stopped (Shutdown, close(), kill(), host gone). */
@@ -150,7 +158,7 @@ function agreeWithHost(options: ServePluginOptions, io: RealStdio, exitProcess: 
 async function serveInto(listener: Listener, a: Agreement, options: ServePluginOptions, logger: HclogLogger, fail: (err: unknown) => never): Promise<PluginServerParts> {
   const scope = new TeardownScope();
   scope.defer(() => listener.close());
-  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, log: a.log, logger });
+  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, grpcServer: options.grpcServer, log: a.log, logger });
   scope.defer(() => parts.stop(0));
   try {
     for (const plugin of Object.values(a.plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });

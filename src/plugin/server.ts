@@ -17,6 +17,7 @@ import type { HclogLogger } from '../wire/hclog';
 import { HealthState } from './health';
 import { HostConnections } from './host-connections';
 import { StdioForwarder } from './stdio';
+import { newGrpcServer, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
 
 export interface PluginServerOptions {
   credentials: TransportCredentials;
@@ -24,12 +25,14 @@ export interface PluginServerOptions {
   listen: () => Promise<Listener>;
   penv: PluginEnv;
   serverOptions: grpc.ServerOptions | undefined;
+  /** Which server implementation serves the main and the brokered connections. */
+  grpcServer: GrpcServerKind | undefined;
   log: Log;
   logger: HclogLogger;
 }
 
 export interface PluginServerParts {
-  readonly server: grpc.Server;
+  readonly server: GrpcServer;
   readonly broker: GrpcBroker;
   readonly stdio: StdioForwarder;
   /** `handler(reply)` runs on GRPCController.Shutdown; it must call `reply` to answer. */
@@ -50,7 +53,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   let shutdownHandler: (reply: () => void) => void = (reply) => reply();
   let muxClosed: () => void = () => {};
   let noConnection: (why: string) => void = () => {};
-  const server = new grpc.Server({ 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions });
+  const server = newGrpcServer(o.grpcServer, { 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions });
   const injector = server.createConnectionInjector(o.credentials.server());
   const inject = (connection: Duplex) => injector.injectConnection(connection);
   // Multiplexed mode: every stream is the main server's unless a broker knock claimed it.
@@ -67,7 +70,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
       noConnection('no multiplexed connection within 5 s');
     },
   });
-  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials } });
+  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials }, grpcServer: o.grpcServer });
   const health = new HealthState();
   const stdio = new StdioForwarder({ log: o.log });
   addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });
@@ -96,7 +99,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
 
 /** go-plugin's services beside the application's: health, GRPCStdio, GRPCController, GRPCBroker. */
 function addProtocolServices(
-  server: grpc.Server,
+  server: GrpcServer,
   o: { health: HealthState; stdio: StdioForwarder; broker: Broker; log: Log; shutdown: (reply: () => void) => void },
 ): void {
   o.health.addTo(server);

@@ -16,6 +16,7 @@ import { STDIO_MESSAGE_MAX_BYTES } from '../core/constants';
 import type { Log } from '../core/debug';
 import { type Empty, GRPCStdioService, StdioData, StdioData_Channel } from '../gen';
 import { encodeStdioData, encodeStdioParts } from '../shared/stdio-codec';
+import type { GrpcServer } from '../net/h2server/server';
 
 type WriteFn = typeof process.stdout.write;
 
@@ -217,7 +218,7 @@ export class StdioForwarder {
     }
   }
 
-  addTo(server: grpc.Server): void {
+  addTo(server: GrpcServer): void {
     server.addService(FAST_STDIO_SERVICE, {
       streamStdio: (call: grpc.ServerWritableStream<Empty, StdioData>) => {
         if (this.#call !== undefined) {

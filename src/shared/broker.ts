@@ -21,6 +21,7 @@ import { createBridge } from '../net/grpc/bridge';
 import type { TransportCredentials } from '../net/grpc/credentials';
 import type { MuxContext } from './mux';
 import { grpcTarget, type Listener } from '../net/transport';
+import { newGrpcServer, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
 
 /** go-plugin's window for a ConnInfo to arrive (dial) or be consumed (janitor). */
 export const BROKER_TIMEOUT_MS = 5_000;
@@ -53,14 +54,14 @@ export interface GrpcBroker {
    * Serves a new gRPC server under `id`: `register` adds its services. The peer can dial it once it
    * has the id (send the id to it in an app RPC *after* calling this).
    */
-  acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokerServer>;
+  acceptAndServe(id: number, register: (server: GrpcServer) => void): Promise<BrokerServer>;
   /** Waits (up to 5 s) for the peer's server `id` and returns a channel to it. */
   dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.Channel>;
 }
 
 export interface BrokerServer extends AsyncDisposable {
   readonly id: number;
-  readonly server: grpc.Server;
+  readonly server: GrpcServer;
   /** Stops the sub-server and removes its listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -78,6 +79,8 @@ export interface GrpcBrokerOptions {
   instance?: string;
   /** Present in multiplexed mode. */
   mux?: MuxContext;
+  /** The server implementation of acceptAndServe's servers (default: loopp's). */
+  grpcServer?: GrpcServerKind;
   /**
    * @internal Tests only, not part of the public API (GrpcBrokerOptions is not exported from src/index.ts):
    * replaces BROKER_TIMEOUT_MS so property tests can run thousands of dial/janitor timeouts.
@@ -105,6 +108,7 @@ export interface BrokerResources {
 export class Broker implements GrpcBroker {
   readonly side: 'host' | 'plugin';
   #transport: BrokerTransport;
+  readonly #serverKind: GrpcServerKind | undefined;
   #log: Log;
   #nextId = 0;
   #stream: BrokerStream | undefined;
@@ -127,6 +131,7 @@ export class Broker implements GrpcBroker {
     this.#timeoutMs = options.timeoutMs ?? BROKER_TIMEOUT_MS;
     this.#transport = options.transport;
     this.#mux = options.mux;
+    this.#serverKind = options.grpcServer;
     this.#log = createLog('broker', `${options.instance ?? ''} ${options.side}`.trim());
   }
 
@@ -237,7 +242,7 @@ export class Broker implements GrpcBroker {
    * Serves a new gRPC server under `id`: `register` adds its services. The peer can dial it once it
    * has the id (send the id to it in an app RPC *after* calling this).
    */
-  async acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokerServer> {
+  async acceptAndServe(id: number, register: (server: GrpcServer) => void): Promise<BrokerServer> {
     if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     if (this.#mux !== undefined) return this.#acceptMux(id, register, this.#mux);
     const listener = await this.#transport.listen();
@@ -259,7 +264,7 @@ export class Broker implements GrpcBroker {
     return handle;
   }
 
-  #acceptMux(id: number, register: (server: grpc.Server) => void, mux: MuxContext): BrokerServer {
+  #acceptMux(id: number, register: (server: GrpcServer) => void, mux: MuxContext): BrokerServer {
     const handle = this.#subServer(id, register, (inject) => mux.router.register(id, inject), async () => mux.router.unregister(id));
     this.#log('id=%d accepted (multiplexed, waiting for knocks)', id);
     return handle;
@@ -271,11 +276,11 @@ export class Broker implements GrpcBroker {
    */
   #subServer(
     id: number,
-    register: (server: grpc.Server) => void,
+    register: (server: GrpcServer) => void,
     attach: (inject: (connection: Duplex) => void) => void,
     detach: () => Promise<void>,
   ): BrokerServer {
-    const server = new grpc.Server({
+    const server = newGrpcServer(this.#serverKind, {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
       'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS,

@@ -6,10 +6,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { GrpcBroker } from './broker';
+import type { GrpcServer } from '../net/h2server/server';
 
 export interface PluginServerContext {
   /** The plugin's gRPC server: add the plugin's services here. */
-  server: grpc.Server;
+  server: GrpcServer;
   /** For bidirectional plugins: serve or dial sub-services by id. */
   broker: GrpcBroker;
 }

@@ -27,27 +27,35 @@ async function goHost(bin: string, args: string[], env: Record<string, string>) 
 }
 
 describe('Go host (go-plugin v1.8.0) -> kv-plugin-ts', () => {
-  for (const transport of ['unix', 'tcp'] as const) {
-    for (const mtls of [false, true]) {
-      it(`${transport} ${mtls ? 'AutoMTLS' : 'plain'}`, async () => {
-        const env = { KV_PLUGIN: shellCommand(binary('kv-plugin-ts'), ...(transport === 'tcp' ? ['--tcp'] : [])), KV_HOST_LOG_LEVEL: 'debug' };
-        const flags = mtls ? ['-automtls'] : [];
-        const key = `go-${transport}-${mtls}`;
-        const put = await goHost('kv-host-go', [...flags, 'put', key, 'from go host'], env);
-        assert.equal(put.code, 0, put.stderr);
-        // The Go host re-logs our hclog line, proving it parsed our JSON and which transport was used.
-        assert.match(put.stderr, new RegExp(`plugin address: .*network=${transport}`));
-        if (mtls) assert.match(put.stderr, /AutoMTLS|mTLS|configuring client automatic mTLS/i);
-        const get = await goHost('kv-host-go', [...flags, 'get', key], env);
-        assert.equal(get.code, 0, get.stderr);
-        assert.equal(get.stdout, 'from go host\n');
-        assert.equal(fs.readFileSync(path.join(work, `kv_${key}`), 'utf8'), 'from go host');
-        assert.doesNotMatch(put.stderr + get.stderr, /plugin failed to exit gracefully|\[ERROR\]/);
-        assert.deepEqual(listDir(sockTmp), []);
-      });
-    }
+  // The plugin serves with loopp's gRPC server (the default) and with grpc-js's (--grpc-js-server).
+  for (const [transport, mtls, server] of matrix()) {
+    it(`${transport} ${mtls ? 'AutoMTLS' : 'plain'}${server === 'grpc-js' ? ', grpc-js server' : ''}`, async () => {
+      const args = [...(transport === 'tcp' ? ['--tcp'] : []), ...(server === 'grpc-js' ? ['--grpc-js-server'] : [])];
+      const env = { KV_PLUGIN: shellCommand(binary('kv-plugin-ts'), ...args), KV_HOST_LOG_LEVEL: 'debug' };
+      const flags = mtls ? ['-automtls'] : [];
+      const key = `go-${transport}-${mtls}-${server}`;
+      const put = await goHost('kv-host-go', [...flags, 'put', key, 'from go host'], env);
+      assert.equal(put.code, 0, put.stderr);
+      // The Go host re-logs our hclog line, proving it parsed our JSON and which transport was used.
+      assert.match(put.stderr, new RegExp(`plugin address: .*network=${transport}`));
+      if (mtls) assert.match(put.stderr, /AutoMTLS|mTLS|configuring client automatic mTLS/i);
+      const get = await goHost('kv-host-go', [...flags, 'get', key], env);
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(get.stdout, 'from go host\n');
+      assert.equal(fs.readFileSync(path.join(work, `kv_${key}`), 'utf8'), 'from go host');
+      assert.doesNotMatch(put.stderr + get.stderr, /plugin failed to exit gracefully|\[ERROR\]/);
+      assert.deepEqual(listDir(sockTmp), []);
+    });
   }
 });
+
+function* matrix(): Generator<['unix' | 'tcp', boolean, 'loopp' | 'grpc-js']> {
+  for (const server of ['loopp', 'grpc-js'] as const) {
+    for (const transport of ['unix', 'tcp'] as const) {
+      for (const mtls of [false, true]) yield [transport, mtls, server];
+    }
+  }
+}
 
 describe('Go host (go-plugin v1.4.10) -> kv-plugin-ts', () => {
   for (const mtls of [false, true]) {

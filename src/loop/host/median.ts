@@ -21,6 +21,7 @@ import { addUnaryProxy } from '../wire/grpc-proxy';
 import { medianProviderPaths, type MedianProvider, serveMedianProvider } from '../wire/median-provider';
 import { queryDeadlineNs } from './query-deadline';
 import type { LoopHostedService } from './service';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ErrorLogService, PluginMedianClient } = loopProtos.median();
@@ -110,13 +111,13 @@ export interface MedianFactoryHandle extends LoopHostedService {
 const ReportingPluginDefinition = { ...ReportingPluginService, closePlugin: emptyMethod('/loop.ReportingPlugin/Close') } as const;
 const ReportingPluginClient = grpc.makeGenericClientConstructor(ReportingPluginDefinition as unknown as grpc.ServiceDefinition, 'loop.ReportingPlugin');
 
-function serveDataSource(server: grpc.Server, ds: DataSource): void {
+function serveDataSource(server: GrpcServer, ds: DataSource): void {
   server.addService(DataSourceService, {
     observe: unary(async (r: ObserveRequest) => ({ value: bigToPb(await ds.observe(r.reportTimestamp ?? { configDigest: Buffer.alloc(0), epoch: 0, round: 0 })) })),
   });
 }
 
-function serveErrorLog(server: grpc.Server, log: ErrorLog): void {
+function serveErrorLog(server: GrpcServer, log: ErrorLog): void {
   server.addService(ErrorLogService, {
     saveError: unary(async (r: SaveErrorRequest) => {
       await log.saveError(r.message);

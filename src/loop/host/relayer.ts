@@ -14,6 +14,7 @@ import { relayerCalls } from './relayer-calls';
 import { type RelayerObjects, relayerObjects } from './relayer-objects';
 import type { LoopHostedService } from './service';
 import type { Keystore } from '../wire/keystore';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { CapabilitiesRegistryService } = loopProtos.capabilitiesRegistry();
@@ -41,7 +42,7 @@ export interface RelayerHandle extends LoopHostedService, Promised<RelayerCalls>
   close(): Promise<void>;
 }
 
-function serveKeystore(server: grpc.Server, ks: Keystore): void {
+function serveKeystore(server: GrpcServer, ks: Keystore): void {
   server.addService(KeystoreService, {
     accounts: handleUnary(async () => ({ accounts: await ks.accounts() })),
     sign: handleUnary(async (r: SignRequest) => ({ signedData: await ks.sign(r.account, Buffer.from(r.data)) })),

@@ -14,6 +14,7 @@ import { type MedianProvider, serveMedianProvider } from '../wire/median-provide
 import { type ConfigProvider, type ContractTransmitter, type ProviderService, serveConfigProvider, serveContractTransmitter, serveProviderService } from '../wire/ocr2-provider';
 import { type PluginArgs, type RelayArgs, relayArgsFromPb } from '../wire/relayer-api';
 import { handleUnary, type MaybePromise } from '../wire/rpc';
+import type { GrpcServer } from '../../index';
 
 /** types.PluginProvider (the generic one); a median provider is one with the median parts too. */
 export interface PluginProvider extends ConfigProvider {
@@ -38,7 +39,7 @@ function isMedian(p: PluginProvider | MedianProvider): p is MedianProvider {
 export function relayerFactoryHandlers(f: RelayerFactories, broker: GrpcBroker): { handlers: grpc.UntypedServiceImplementation; closeAll(): Promise<void> } {
   const served = new Set<BrokerServer>();
   /** Serves `obj` under a new id; its Service.Close closes it, then stops the sub-server. */
-  async function serve<T extends ProviderService>(obj: T, defaultName: string, register: (s: grpc.Server, o: T) => void): Promise<number> {
+  async function serve<T extends ProviderService>(obj: T, defaultName: string, register: (s: GrpcServer, o: T) => void): Promise<number> {
     const id = broker.nextId();
     let sub: BrokerServer | undefined;
     const closing: ProviderService = {
@@ -101,13 +102,13 @@ export function relayerFactoryHandlers(f: RelayerFactories, broker: GrpcBroker):
 }
 
 // The provider parts without loop.Service (serve() registers the closing one).
-function serveConfigProviderOnly(s: grpc.Server, p: ConfigProvider): void {
+function serveConfigProviderOnly(s: GrpcServer, p: ConfigProvider): void {
   serveConfigProvider(s, p, { withService: false });
 }
-function serveGenericProviderOnly(s: grpc.Server, p: PluginProvider | MedianProvider): void {
+function serveGenericProviderOnly(s: GrpcServer, p: PluginProvider | MedianProvider): void {
   serveConfigProvider(s, p, { withService: false });
   serveContractTransmitter(s, p.contractTransmitter);
 }
-function serveMedianProviderOnly(s: grpc.Server, p: MedianProvider): void {
+function serveMedianProviderOnly(s: GrpcServer, p: MedianProvider): void {
   serveMedianProvider(s, p, { withService: false });
 }

@@ -13,6 +13,7 @@ import type { GrpcBroker, PluginServerContext } from '../../index';
 import type { Keystore } from '../wire/keystore';
 import { addLoopService, callUnary, handleUnary, type LoopServiceObject, withUnimplemented } from '../wire/rpc';
 import { type RelayerFactories, relayerFactoryHandlers } from './relayer-objects-server';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { KeystoreClient } = loopProtos.keystore();
@@ -54,7 +55,7 @@ function implemented<T extends object>(impl: T, handlers: { [K in keyof T]?: grp
   return Object.fromEntries(Object.entries(handlers).filter(([k]) => typeof (impl as Record<string, unknown>)[k] === 'function')) as grpc.UntypedServiceImplementation;
 }
 
-function serveRelayer(server: grpc.Server, broker: GrpcBroker, r: RelayerServer): void {
+function serveRelayer(server: GrpcServer, broker: GrpcBroker, r: RelayerServer): void {
   const objects = relayerFactoryHandlers(r, broker);
   server.addService(RelayerService, withUnimplemented(RelayerService, {
     ...objects.handlers,

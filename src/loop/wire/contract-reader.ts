@@ -11,6 +11,7 @@ import { handleUnary as unary, type MaybePromise, withUnimplemented } from './rp
 import type { Head } from './relayer-api';
 import { type KeyFilter, keyFilterFromPb, type LimitAndSort, limitAndSortFromPb } from './query';
 import { CBOR_ENCODING, type CborValue, decodeVersioned, encodeVersioned } from './versioned-bytes';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ContractReaderService } = loopProtos.contractReader();
@@ -77,7 +78,7 @@ function sequenceToPb(s: Sequence) {
 }
 
 /** Registers loop.ContractReader for `cr` on `server` (only the methods it has). */
-export function serveContractReader(server: grpc.Server, cr: ContractReader): void {
+export function serveContractReader(server: GrpcServer, cr: ContractReader): void {
   const impl: grpc.UntypedServiceImplementation = {
     getLatestValue: unary(async (r: GetLatestValueRequest, signal): Promise<GetLatestValueReply> => {
       if (r.asValueType) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'values encoding (as_value_type) is not supported', { input: r });

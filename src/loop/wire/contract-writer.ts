@@ -10,6 +10,7 @@ import { bigFromPb, bigToPb } from './big';
 import { handleUnary as unary, type MaybePromise, withUnimplemented } from './rpc';
 import type { CborValue } from './versioned-bytes';
 import { decodeVersioned } from './versioned-bytes';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ContractWriterService } = loopProtos.contractWriter();
@@ -76,7 +77,7 @@ function estimateFromPb(r: GetEstimateFeeRequest | PbSubmit): EstimateFeeRequest
 }
 
 /** Registers loop.ContractWriter for `cw` on `server` (only the methods it has). */
-export function serveContractWriter(server: grpc.Server, cw: ContractWriter): void {
+export function serveContractWriter(server: GrpcServer, cw: ContractWriter): void {
   const impl: grpc.UntypedServiceImplementation = {};
   const { submitTransaction, getTransactionStatus, getFeeComponents, getEstimateFee } = cw;
   if (submitTransaction !== undefined) {

@@ -9,6 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Log } from '../../core/debug';
+import type { GrpcServer } from '../../index';
 
 const identity = (b: Buffer): Buffer => b;
 
@@ -30,7 +31,7 @@ function finiteDeadline(call: grpc.ServerUnaryCall<Buffer, Buffer>): grpc.Deadli
 }
 
 /** Serves every path of `paths` on `server` by forwarding it to `upstream`. The channel stays the caller's. */
-export function addUnaryProxy(server: grpc.Server, upstream: grpc.Channel, paths: readonly string[], log?: Log): void {
+export function addUnaryProxy(server: GrpcServer, upstream: grpc.Channel, paths: readonly string[], log?: Log): void {
   // A client over the caller's channel; never closed here (closing it would close the channel).
   const client = new grpc.Client('unused', grpc.credentials.createInsecure(), { channelOverride: upstream });
   for (const path of paths) {

@@ -14,6 +14,7 @@ import { type ContractReader, serveContractReader } from './contract-reader';
 import { type ContractConfigTracker, type ContractTransmitter, type OffchainConfigDigester, type ProviderService, type ServeOptions, serveContractConfigTracker, serveContractTransmitter, serveOffchainConfigDigester, serveProviderService } from './ocr2-provider';
 import { unaryPaths } from './grpc-proxy';
 import { handleUnary as unary, LoopServiceDefinition, type MaybePromise } from './rpc';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { MedianContractService, OnchainConfigCodecService, ReportCodecService } = loopProtos.median();
@@ -121,7 +122,7 @@ export const MedianContractDefinition = {
   },
 };
 
-function serveReportCodec(server: grpc.Server, rc: ReportCodec): void {
+function serveReportCodec(server: GrpcServer, rc: ReportCodec): void {
   server.addService(ReportCodecService, {
     buildReport: unary(async (r: BuildReportRequest) => ({
       report: await rc.buildReport(
@@ -139,7 +140,7 @@ function serveReportCodec(server: grpc.Server, rc: ReportCodec): void {
   });
 }
 
-function serveMedianContract(server: grpc.Server, mc: MedianContract): void {
+function serveMedianContract(server: GrpcServer, mc: MedianContract): void {
   server.addService(MedianContractDefinition as unknown as grpc.ServiceDefinition, {
     latestTransmissionDetails: unary(async (): Promise<LatestTransmissionDetailsWire> => {
       const r = await mc.latestTransmissionDetails();
@@ -149,7 +150,7 @@ function serveMedianContract(server: grpc.Server, mc: MedianContract): void {
   });
 }
 
-function serveOnchainConfigCodec(server: grpc.Server, occ: OnchainConfigCodec): void {
+function serveOnchainConfigCodec(server: GrpcServer, occ: OnchainConfigCodec): void {
   server.addService(OnchainConfigCodecService, {
     encode: unary(async (r: EncodeRequest) => ({
       encoded: await occ.encode({ min: bigFromPb(r.onchainConfig?.min), max: bigFromPb(r.onchainConfig?.max) }),
@@ -162,7 +163,7 @@ function serveOnchainConfigCodec(server: grpc.Server, occ: OnchainConfigCodec): 
 }
 
 /** Registers every service of a median provider connection for `p` on `server`. */
-export function serveMedianProvider(server: grpc.Server, p: MedianProvider, o: ServeOptions = {}): void {
+export function serveMedianProvider(server: GrpcServer, p: MedianProvider, o: ServeOptions = {}): void {
   if (o.withService !== false) serveProviderService(server, p, 'MedianProvider');
   serveOffchainConfigDigester(server, p.offchainConfigDigester);
   serveContractConfigTracker(server, p.contractConfigTracker);

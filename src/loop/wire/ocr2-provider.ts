@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { type AttributedOnchainSignature, type ConfigDigestRequest, type ContractConfig, type LatestConfigRequest, type ReportContext, type TransmitRequest, loopProtos } from '../../gen';
 import { LoopError } from '../../core/errors';
 import { handleUnary as unary, healthToWire, LoopServiceDefinition, type MaybePromise } from './rpc';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ContractConfigTrackerService, ContractTransmitterService, OffchainConfigDigesterService } = loopProtos.relayer();
@@ -50,7 +51,7 @@ export interface ConfigProvider extends ProviderService {
 }
 
 /** loop.Service for a provider: healthy under its name unless it reports otherwise. */
-export function serveProviderService(server: grpc.Server, p: ProviderService, defaultName: string): void {
+export function serveProviderService(server: GrpcServer, p: ProviderService, defaultName: string): void {
   const name = p.name ?? defaultName;
   server.addService(LoopServiceDefinition as unknown as grpc.ServiceDefinition, {
     name: unary(() => ({ name })),
@@ -69,7 +70,7 @@ export function serveProviderService(server: grpc.Server, p: ProviderService, de
   });
 }
 
-export function serveOffchainConfigDigester(server: grpc.Server, d: OffchainConfigDigester): void {
+export function serveOffchainConfigDigester(server: GrpcServer, d: OffchainConfigDigester): void {
   server.addService(OffchainConfigDigesterService, {
     configDigest: unary(async (r: ConfigDigestRequest) => {
       if (r.contractConfig === undefined) throw new LoopError('ERR_LOOPP_LOOP_CODEC', 'missing contractConfig', { input: r });
@@ -79,7 +80,7 @@ export function serveOffchainConfigDigester(server: grpc.Server, d: OffchainConf
   });
 }
 
-export function serveContractConfigTracker(server: grpc.Server, t: ContractConfigTracker): void {
+export function serveContractConfigTracker(server: GrpcServer, t: ContractConfigTracker): void {
   server.addService(ContractConfigTrackerService, {
     latestConfigDetails: unary(() => t.latestConfigDetails()),
     latestConfig: unary(async (r: LatestConfigRequest) => ({ contractConfig: await t.latestConfig(r.changedInBlock) })),
@@ -87,7 +88,7 @@ export function serveContractConfigTracker(server: grpc.Server, t: ContractConfi
   });
 }
 
-export function serveContractTransmitter(server: grpc.Server, x: ContractTransmitter): void {
+export function serveContractTransmitter(server: GrpcServer, x: ContractTransmitter): void {
   server.addService(ContractTransmitterService, {
     transmit: unary(async (r: TransmitRequest) => {
       await x.transmit(r.reportContext ?? { extraHash: Buffer.alloc(0) }, r.report, r.attributedOnchainSignatures);
@@ -104,7 +105,7 @@ export interface ServeOptions {
 }
 
 /** The services of a config provider connection (ocr2.RegisterConfigProviderServices). */
-export function serveConfigProvider(server: grpc.Server, p: ConfigProvider, o: ServeOptions = {}): void {
+export function serveConfigProvider(server: GrpcServer, p: ConfigProvider, o: ServeOptions = {}): void {
   if (o.withService !== false) serveProviderService(server, p, 'ConfigProvider');
   serveOffchainConfigDigester(server, p.offchainConfigDigester);
   serveContractConfigTracker(server, p.contractConfigTracker);

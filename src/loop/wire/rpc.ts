@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { BrokerServer, GrpcBroker } from '../../index';
 import { Empty, loopProtos } from '../../gen';
 import { LoopError, messageOf } from '../../core/errors';
+import type { GrpcServer } from '../../index';
 
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ServiceService } = loopProtos.relayer();
@@ -171,7 +172,7 @@ export function loopServiceImplementation(service: LoopServiceObject): grpc.Unty
 }
 
 /** Serves loop.Service for `service` on `server`. */
-export function addLoopService(server: grpc.Server, service: LoopServiceObject): void {
+export function addLoopService(server: GrpcServer, service: LoopServiceObject): void {
   server.addService(LoopServiceDefinition as unknown as grpc.ServiceDefinition, loopServiceImplementation(service));
 }
 
@@ -187,7 +188,7 @@ export async function remoteHealthReport(service: grpc.Client): Promise<Record<s
 
 /** Host dependencies served on fresh broker ids for one call (NewRelayer, NewMedianFactory), closed together. */
 export interface ServedDependencies {
-  serve(register: (s: grpc.Server) => void): Promise<number>;
+  serve(register: (s: GrpcServer) => void): Promise<number>;
   /** The broker ids still served (empty once released): lets a caller check that nothing is left. */
   ids(): number[];
   release(): Promise<void>;
