@@ -40,7 +40,7 @@ export interface ConnectOptions {
 }
 
 export interface PluginConnection {
-  readonly channel: grpc.Channel;
+  readonly channel: grpc.ChannelInterface;
   readonly broker: Broker;
   readonly health: InstanceType<typeof HealthClient>;
   readonly controller: InstanceType<typeof GRPCControllerClient>;
@@ -138,8 +138,8 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
  * gets no status at all: its callback never runs and its promise never settles (found by
  * test/faults). Go's conn.Close() fails such calls; so does closing a loopp connection.
  */
-function trackCalls(channel: grpc.Channel): (details: string) => void {
-  const inFlight = new Set<ReturnType<grpc.Channel['createCall']>>();
+function trackCalls(channel: grpc.ChannelInterface): (details: string) => void {
+  const inFlight = new Set<ReturnType<grpc.ChannelInterface['createCall']>>();
   const createCall = channel.createCall.bind(channel);
   channel.createCall = (...args) => {
     const call = createCall(...args);

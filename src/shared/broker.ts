@@ -55,7 +55,7 @@ export interface GrpcBroker {
    */
   acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokerServer>;
   /** Waits (up to 5 s) for the peer's server `id` and returns a channel to it. */
-  dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.Channel>;
+  dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.ChannelInterface>;
 }
 
 export interface BrokerServer extends AsyncDisposable {
@@ -342,7 +342,7 @@ export class Broker implements GrpcBroker {
     });
   }
 
-  async #dialMux(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<grpc.Channel> {
+  async #dialMux(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<grpc.ChannelInterface> {
     // The first knock happens now, so a dial for an id nobody serves fails here with Go's text rather
     // than on the first RPC; reconnects of the channel knock again.
     let first: Duplex | undefined = await this.#knockAndOpen(id, mux, signal);
@@ -388,7 +388,7 @@ export class Broker implements GrpcBroker {
   }
 
   /** Waits (up to 5 s) for the peer's ConnInfo for `id` and returns a channel to that server. */
-  async dial(id: number, options: { signal?: AbortSignal } = {}): Promise<grpc.Channel> {
+  async dial(id: number, options: { signal?: AbortSignal } = {}): Promise<grpc.ChannelInterface> {
     if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     if (this.#mux !== undefined) return this.#dialMux(id, this.#mux, options.signal);
     const info = await this.#waitConnInfo(id, options.signal);
@@ -397,7 +397,7 @@ export class Broker implements GrpcBroker {
       throw new BrokerError('ERR_LOOPP_BROKER', `Unknown address type: ${info.address}`, { id, input: info });
     }
     const { credentials, options: channelOptions } = this.#transport.credentials.channel();
-    let channel: grpc.Channel;
+    let channel: grpc.ChannelInterface;
     try {
       channel = new grpc.Channel(grpcTarget(network, info.address), credentials, {
         'grpc.max_receive_message_length': -1,

@@ -15,7 +15,7 @@ import { MTLS_SERVER_NAME } from './credentials';
 
 export interface ConnectCheckOptions {
   /** The host's main channel; the probe dials its target (the bridge socket in multiplexed mode). */
-  channel: grpc.Channel;
+  channel: grpc.ChannelInterface;
   /** AutoMTLS material, when in use. */
   tls: { own: CertificateBundle; peerPem: string } | undefined;
   /** Ends the wait (the start deadline). */
@@ -33,7 +33,7 @@ function isTlsFailure(err: NodeJS.ErrnoException): boolean {
 }
 
 /** Resolves with READY, TRANSIENT_FAILURE or SHUTDOWN, or with the state at the signal's abort. */
-function waitFirstConnection(channel: grpc.Channel, signal: AbortSignal): Promise<grpc.connectivityState> {
+function waitFirstConnection(channel: grpc.ChannelInterface, signal: AbortSignal): Promise<grpc.connectivityState> {
   return new Promise((resolve) => {
     // grpc-js's watch needs a deadline (its timer must fit 32 bits); the signal ends the wait first.
     const far = Date.now() + 24 * 3600 * 1000;
