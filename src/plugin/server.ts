@@ -9,6 +9,7 @@ import { SERVER_MAX_CONCURRENT_STREAMS } from '../core/constants';
 import { createLog, type Log } from '../core/debug';
 import { type ConnInfo, GRPCBrokerService, GRPCControllerService } from '../gen';
 import type { TransportCredentials } from '../net/grpc/credentials';
+import type { ChannelKind } from '../net/grpc/open-channel';
 import type { Listener } from '../net/transport';
 import { Broker, type GrpcBroker } from '../shared/broker';
 import { createMultiplexer, type Multiplexer } from '../shared/mux';
@@ -24,6 +25,8 @@ export interface PluginServerOptions {
   listen: () => Promise<Listener>;
   penv: PluginEnv;
   serverOptions: grpc.ServerOptions | undefined;
+  /** The channel implementation for dialled broker ids. */
+  channel?: ChannelKind;
   log: Log;
   logger: HclogLogger;
 }
@@ -67,7 +70,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
       noConnection('no multiplexed connection within 5 s');
     },
   });
-  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials } });
+  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials, channel: o.channel } });
   const health = new HealthState();
   const stdio = new StdioForwarder({ log: o.log });
   addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });
