@@ -12,7 +12,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { channelCredentials, serverCredentials } from '../../src/net/grpc/credentials';
+import { openAddressChannel } from '../../src/net/grpc/open-channel';
 import { H2Channel } from '../../src/net/h2/channel';
+import { generateCertificate } from '../../src/net/mtls/cert';
+import { createLog } from '../../src/core/debug';
 import { rmDir, sleep, tmpDir } from '../helpers';
 
 type Msg = { n?: number; text?: string; size?: number; sleepMs?: number; count?: number; fail?: boolean };
@@ -446,6 +450,47 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
         assert.deepEqual([again.code, again.reply?.n], [0, 8]);
         channel.close();
         proxy.close();
+      });
+
+      it('AutoMTLS: the peer is served and sees the certificate; a client without a certificate or with a stranger\'s gets UNAVAILABLE at once', async () => {
+        const serverId = generateCertificate();
+        const clientId = generateCertificate();
+        const socket = path.join(dir, `tls-${kind}`);
+        const server = new grpc.Server();
+        server.addService(service, handlers);
+        await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socket}`, serverCredentials(serverId, clientId.certPem), (e) => (e ? reject(e) : resolve())));
+        const open = (who: 'peer' | 'stranger' | 'no certificate') => {
+          const creds = channelCredentials(who === 'stranger' ? generateCertificate() : clientId, serverId.certPem);
+          if (who === 'no certificate') {
+            creds.credentials = grpc.credentials.createSsl(Buffer.from(serverId.certPem));
+            creds.tls = { ca: [serverId.certPem], servername: 'localhost' };
+          }
+          return openAddressChannel({ kind, credentials: creds, options: {}, log: createLog('test') }, 'unix', socket);
+        };
+        const peer = open('peer');
+        const ok = await unary(client(peer), { n: 1 });
+        assert.deepEqual([ok.code, ok.reply?.n], [0, 2]);
+        if (kind === 'loopp') {
+          const call = peer.createCall('/contract.Test/Unary', Infinity, undefined, null, undefined);
+          await new Promise<void>((resolve) => {
+            call.start(new grpc.Metadata(), { onReceiveMetadata: () => {}, onReceiveMessage: () => {}, onReceiveStatus: () => resolve() });
+            call.sendMessageWithContext({}, ser({ n: 1 }));
+            call.halfClose();
+            call.startRead();
+          });
+          assert.equal(call.getAuthContext()?.transportSecurityType, 'ssl');
+          assert.equal(call.getAuthContext()?.sslPeerCertificate?.subject?.CN, 'localhost');
+        }
+        peer.close();
+        for (const who of ['stranger', 'no certificate'] as const) {
+          const ch = open(who);
+          const t0 = Date.now();
+          const out = await unary(client(ch), { n: 1 }, new grpc.Metadata(), { deadline: Date.now() + 3000 }, false);
+          assert.equal(out.code, grpc.status.UNAVAILABLE, who);
+          assert.ok(Date.now() - t0 < 2000, `${who}: took ${Date.now() - t0} ms`);
+          ch.close();
+        }
+        server.forceShutdown();
       });
 
       it('close() lets a call in flight finish', async () => {

@@ -209,25 +209,37 @@ export class H2Channel implements grpc.ChannelInterface, CallHost {
     this.#sessions.add(session);
     const conn = new Connection(session, this.target, socket);
     let ready = false;
+    let down = false;
     let error: Error | undefined;
-    session.on('error', (err) => (error = err));
-    session.once('remoteSettings', () => {
-      if (dialing.signal.aborted) return;
-      ready = true;
-      if (window > 0) session.setLocalWindowSize(window);
-      this.#ready(conn);
-    });
-    session.once('goaway', () => this.#lost(conn));
-    session.once('close', () => {
+    // Once, from whichever comes first: the session's 'close', or the socket's 'error' or 'close'. A TLS
+    // alert after the handshake (a server refusing our certificate, TLS 1.3) is an 'error' on the TLS
+    // socket after which the session, reading that socket natively, never emits 'close'.
+    const onDown = () => {
+      if (down) return;
+      down = true;
       this.#sessions.delete(session);
+      if (!session.destroyed) session.destroy();
       if (!ready) {
         if (!dialing.signal.aborted) this.#connectFailed(error ?? new Error('Connection closed before the HTTP/2 session was established'));
         return;
       }
       this.#lost(conn);
       for (const call of conn.calls) call.onDisconnect();
+    };
+    session.on('error', (err) => (error ??= err));
+    socket.on('error', (err) => {
+      error ??= err;
+      onDown();
     });
-    socket.on('error', (err) => (error ??= err));
+    session.once('close', onDown);
+    socket.once('close', onDown);
+    session.once('remoteSettings', () => {
+      if (dialing.signal.aborted || down) return;
+      ready = true;
+      if (window > 0) session.setLocalWindowSize(window);
+      this.#ready(conn);
+    });
+    session.once('goaway', () => this.#lost(conn));
   }
 
   #ready(conn: Connection): void {
