@@ -11,9 +11,9 @@ import type { Duplex, Writable } from 'node:stream';
 import type { Log } from '../core/debug';
 import { StartError, messageOf } from '../core/errors';
 import { GRPCBrokerClient, GRPCControllerClient, HealthClient } from '../gen';
-import { createBridge, type Bridge } from '../net/grpc/bridge';
 import type { TransportCredentials } from '../net/grpc/credentials';
-import { grpcTarget, netConnectOptions } from '../net/transport';
+import { openAddressChannel, openStreamChannel, type ChannelKind, type ChannelSpec } from '../net/grpc/open-channel';
+import { netConnectOptions } from '../net/transport';
 import { Broker, type BrokerTransport } from '../shared/broker';
 import { createMultiplexer, type Multiplexer } from '../shared/mux';
 import type { Network } from '../wire/handshake';
@@ -25,6 +25,8 @@ export interface ConnectOptions {
   address: string;
   credentials: TransportCredentials;
   channelOptions?: grpc.ChannelOptions;
+  /** loopp's own channel (default) or grpc-js's, for this connection and every brokered one. */
+  channel?: ChannelKind;
   syncStdout?: Writable;
   syncStderr?: Writable;
   /** Listener factory for host-served broker ids. */
@@ -40,7 +42,7 @@ export interface ConnectOptions {
 }
 
 export interface PluginConnection {
-  readonly channel: grpc.Channel;
+  readonly channel: grpc.ChannelInterface;
   readonly broker: Broker;
   readonly health: InstanceType<typeof HealthClient>;
   readonly controller: InstanceType<typeof GRPCControllerClient>;
@@ -77,9 +79,8 @@ function dialRaw(network: Network, address: string, signal: AbortSignal | undefi
 
 interface MuxTransport {
   mux: Multiplexer;
-  mainBridge: Bridge;
-  /** After the channel is closed: the bridge (once grpc-js has dropped its connections), then the session. */
-  close(): Promise<void>;
+  /** The main channel's streams: the first one opened eagerly, then new ones (reconnects). */
+  open(): Promise<Duplex>;
 }
 
 async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
@@ -100,33 +101,44 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
   // routes it to its main server. Knocks travel over this channel, so its opens must never wait
   // behind a knock (that would deadlock until the 5 s knock timeout).
   let first: Duplex | undefined = session.open();
-  // Held until grpc-js dials the bridge: a session that dies first must not make its error uncaught.
+  // Held until the channel dials: a session that dies first must not make its error uncaught.
   first.on('error', () => {});
-  let mainBridge: Bridge;
-  try {
-    mainBridge = await createBridge(
-      () => {
-        const stream = first ?? session.open();
-        first = undefined;
-        return Promise.resolve(stream);
-      },
-      { dir: o.bridgeDir, log: o.log, label: 'main' },
-    );
-  } catch (err) {
-    mux.close();
-    throw err;
-  }
-  // A SIGKILLed host cannot remove its bridge: the orphan guard does (socket first, then its dir).
-  guardPath(mainBridge.path, true);
-  guardPath(path.dirname(mainBridge.path), true);
   return {
     mux,
-    mainBridge,
-    async close() {
-      guardPath(mainBridge.path, false);
-      guardPath(path.dirname(mainBridge.path), false);
-      await mainBridge.close();
-      mux.close();
+    open: () => {
+      const stream = first ?? session.open();
+      first = undefined;
+      return Promise.resolve(stream);
+    },
+  };
+}
+
+/** The main channel, over the multiplexed session or to the announced address. */
+async function openMainChannel(o: ConnectOptions, spec: ChannelSpec, muxed: MuxTransport | undefined): Promise<{ channel: grpc.ChannelInterface; release(): Promise<void> }> {
+  if (muxed === undefined) return { channel: openAddressChannel(spec, o.network, o.address), release: () => Promise.resolve() };
+  let opened;
+  try {
+    opened = await openStreamChannel(spec, () => muxed.open(), { dir: o.bridgeDir, label: 'main' });
+  } catch (err) {
+    muxed.mux.close();
+    throw err;
+  }
+  const { bridgePath } = opened;
+  // A SIGKILLed host cannot remove its bridge: the orphan guard does (socket first, then its dir).
+  if (bridgePath !== undefined) {
+    guardPath(bridgePath, true);
+    guardPath(path.dirname(bridgePath), true);
+  }
+  return {
+    channel: opened.channel,
+    // After the channel is closed: the bridge (once grpc-js has dropped its connections), then the session.
+    async release() {
+      if (bridgePath !== undefined) {
+        guardPath(bridgePath, false);
+        guardPath(path.dirname(bridgePath), false);
+      }
+      await opened.release();
+      muxed.mux.close();
     },
   };
 }
@@ -138,8 +150,8 @@ async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
  * gets no status at all: its callback never runs and its promise never settles (found by
  * test/faults). Go's conn.Close() fails such calls; so does closing a loopp connection.
  */
-function trackCalls(channel: grpc.Channel): (details: string) => void {
-  const inFlight = new Set<ReturnType<grpc.Channel['createCall']>>();
+function trackCalls(channel: grpc.ChannelInterface): (details: string) => void {
+  const inFlight = new Set<ReturnType<grpc.ChannelInterface['createCall']>>();
   const createCall = channel.createCall.bind(channel);
   channel.createCall = (...args) => {
     const call = createCall(...args);
@@ -165,29 +177,31 @@ function trackCalls(channel: grpc.Channel): (details: string) => void {
 }
 
 export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection> {
-  const { credentials, options: tlsOptions } = o.credentials.channel();
+  const credentials = o.credentials.channel();
+  const spec: ChannelSpec = { kind: o.channel ?? 'loopp', credentials, options: { ...BASE_CHANNEL_OPTIONS, ...o.channelOptions }, log: o.log };
   const muxed = o.multiplex ? await setUpMux(o) : undefined;
-  const target = muxed !== undefined ? grpcTarget('unix', muxed.mainBridge.path) : grpcTarget(o.network, o.address);
-  const channel = new grpc.Channel(target, credentials, { ...BASE_CHANNEL_OPTIONS, ...tlsOptions, ...o.channelOptions });
+  const main = await openMainChannel(o, spec, muxed);
+  const channel = main.channel;
+  const target = channel.getTarget();
   const failInFlight = trackCalls(channel);
   const clientOptions = { channelOverride: channel };
-  const brokerCall = new GRPCBrokerClient(target, credentials, clientOptions).startStream();
+  const brokerCall = new GRPCBrokerClient(target, credentials.credentials, clientOptions).startStream();
   // Reported through the broker; an Unimplemented broker is fine for plugins that never use it.
   brokerCall.on('error', () => {});
   const broker = new Broker({
     side: 'host',
     instance: o.instance,
     mux: muxed?.mux.context,
-    transport: { listen: o.brokerListen, credentials: o.credentials },
+    transport: { listen: o.brokerListen, credentials: o.credentials, channel: spec.kind },
   });
   broker.attach(brokerCall);
-  const stdio = openStdioStream({ target, credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log });
+  const stdio = openStdioStream({ target, credentials: credentials.credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log });
   let closing: Promise<void> | undefined;
   return {
     channel,
     broker,
-    health: new HealthClient(target, credentials, clientOptions),
-    controller: new GRPCControllerClient(target, credentials, clientOptions),
+    health: new HealthClient(target, credentials.credentials, clientOptions),
+    controller: new GRPCControllerClient(target, credentials.credentials, clientOptions),
     close() {
       return (closing ??= (async () => {
         brokerCall.cancel();
@@ -195,7 +209,7 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
         failInFlight(`connection to plugin ${o.instance} closed`);
         const brokerClosed = broker.close();
         channel.close();
-        await Promise.all([brokerClosed, muxed?.close()]);
+        await Promise.all([brokerClosed, main.release()]);
       })());
     },
   };

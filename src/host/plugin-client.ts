@@ -85,7 +85,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
   }
 
   /** The gRPC connection to the plugin. */
-  get channel(): grpc.Channel {
+  get channel(): grpc.ChannelInterface {
     return this.#c.connection.channel;
   }
 

@@ -12,6 +12,7 @@ import { ConfigError, StartError } from '../core/errors';
 import type { PluginSet } from '../shared/plugin-set';
 import { listenTcp, listenUnix, netConnectOptions } from '../net/transport';
 import { transportCredentials } from '../net/grpc/credentials';
+import { requireChannelKind, type ChannelKind } from '../net/grpc/open-channel';
 import { connectPlugin } from './connection';
 import { PluginClient, type ReattachConfig } from './plugin-client';
 import { watchPid } from './runner/watch-pid';
@@ -25,6 +26,12 @@ export interface ReattachPluginOptions<P extends PluginSet> {
   syncStderr?: Writable;
   name?: string;
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * The gRPC channel under the plugin connection and every brokered connection: `'loopp'` (default),
+   * loopp's own channel on one node:http2 session, or `'grpc-js'`, grpc-js's Channel. Both carry the
+   * same grpc-js clients; see docs/host.md.
+   */
+  grpcChannel?: ChannelKind;
   signal?: AbortSignal;
 }
 
@@ -40,6 +47,7 @@ function probe(network: 'unix' | 'tcp', address: string, signal: AbortSignal | u
 }
 
 export async function reattachPlugin<P extends PluginSet>(options: ReattachPluginOptions<P>): Promise<PluginClient<P>> {
+  requireChannelKind('reattachPlugin', options.grpcChannel);
   const rc = options.reattach;
   const addr = rc?.Addr;
   if (rc === undefined || addr === undefined || (addr.Network !== 'unix' && addr.Network !== 'tcp') || typeof addr.String !== 'string' || addr.String === '') {
@@ -73,6 +81,7 @@ export async function reattachPlugin<P extends PluginSet>(options: ReattachPlugi
     credentials: transportCredentials(undefined),
     signal: options.signal,
     channelOptions: options.channelOptions,
+    channel: options.grpcChannel,
     syncStdout: options.syncStdout,
     syncStderr: options.syncStderr,
     brokerListen: () => (process.platform === 'win32' ? listenTcp({ minPort: 0, maxPort: 0 }) : listenUnix()),

@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger';
 import { TeardownScope } from '../core/teardown';
 import { checkFirstConnection } from '../net/grpc/connect-check';
 import { transportCredentials } from '../net/grpc/credentials';
+import { requireChannelKind, type ChannelKind } from '../net/grpc/open-channel';
 import { describeTlsFailure } from '../net/grpc/tls-failure';
 import { decodeHandshakeCert, derToPem, generateCertificate, type CertificateBundle } from '../net/mtls/cert';
 import { listenTcp, listenUnix } from '../net/transport';
@@ -86,6 +87,12 @@ export interface StartPluginOptions<P extends PluginSet> {
   name?: string;
   /** Extra grpc-js channel options (go-plugin's GRPCDialOptions). */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * The gRPC channel under the plugin connection and every brokered connection: `'loopp'` (default),
+   * loopp's own channel on one node:http2 session, or `'grpc-js'`, grpc-js's Channel. Both carry the
+   * same grpc-js clients; see docs/host.md.
+   */
+  grpcChannel?: ChannelKind;
 }
 
 /** What the options say, checked once. */
@@ -175,6 +182,7 @@ function planStart(options: StartPluginOptions<PluginSet>): StartPlan {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin: handshake needs a non-empty magicCookieKey and magicCookieValue', { input: hs, hint: 'Use the values the plugin was built with.' });
   }
   for (const key of ['startTimeoutMs', 'gracefulShutdownMs', 'minPort', 'maxPort'] as const) requireCount(key, options[key]);
+  requireChannelKind('startPlugin', options.grpcChannel);
   const table = versionTable('host', hs.protocolVersion, options.plugins, options.versionedPlugins);
   if (table.size === 0) {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'startPlugin needs `plugins` or `versionedPlugins`', { hint: 'Say which plugins the host can dispense.' });
@@ -261,6 +269,7 @@ function connect(
     address: handshake.address,
     credentials: transportCredentials(tls && { own: tls.own, peerCertPem: tls.peerPem }),
     channelOptions: options.channelOptions,
+    channel: options.grpcChannel,
     syncStdout: options.syncStdout,
     syncStderr: options.syncStderr,
     brokerListen: () =>

@@ -9,6 +9,7 @@ import { createLog, type Log } from '../core/debug';
 import { ConfigError, messageOf } from '../core/errors';
 import { TeardownScope } from '../core/teardown';
 import { transportCredentials, type TransportCredentials } from '../net/grpc/credentials';
+import { requireChannelKind, type ChannelKind } from '../net/grpc/open-channel';
 import { encodeHandshakeCert, generateCertificate } from '../net/mtls/cert';
 import { listenTcp, listenUnix, type Listener } from '../net/transport';
 import type { GrpcBroker } from '../shared/broker';
@@ -54,6 +55,8 @@ export interface ServePluginOptions {
    * grpc-js implements (keepalive, connection age or idle limits, ...). See docs/plugin.md.
    */
   grpcServer?: GrpcServerKind;
+  /** The channel for broker ids this plugin dials: `'loopp'` (default) or `'grpc-js'`; see docs/host.md. */
+  grpcChannel?: ChannelKind;
   /** Aborting stops serving (like a graceful close). */
   signal?: AbortSignal;
 }
@@ -94,6 +97,11 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     if (exitProcess) process.exit(1);
     throw err;
   };
+  try {
+    requireChannelKind('servePlugin', options.grpcChannel);
+  } catch (err) {
+    fail(err);
+  }
   const setup = agreeWithHost(options, io, exitProcess, fail);
   const listener = await setup.listen().catch(fail);
   const parts = await serveInto(listener, setup, options, logger, fail);
@@ -158,7 +166,7 @@ function agreeWithHost(options: ServePluginOptions, io: RealStdio, exitProcess: 
 async function serveInto(listener: Listener, a: Agreement, options: ServePluginOptions, logger: HclogLogger, fail: (err: unknown) => never): Promise<PluginServerParts> {
   const scope = new TeardownScope();
   scope.defer(() => listener.close());
-  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, grpcServer: options.grpcServer, log: a.log, logger });
+  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, grpcServer: options.grpcServer, channel: options.grpcChannel, log: a.log, logger });
   scope.defer(() => parts.stop(0));
   try {
     for (const plugin of Object.values(a.plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });

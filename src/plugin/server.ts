@@ -9,6 +9,7 @@ import { SERVER_MAX_CONCURRENT_STREAMS } from '../core/constants';
 import { createLog, type Log } from '../core/debug';
 import { type ConnInfo, GRPCBrokerService, GRPCControllerService } from '../gen';
 import type { TransportCredentials } from '../net/grpc/credentials';
+import type { ChannelKind } from '../net/grpc/open-channel';
 import type { Listener } from '../net/transport';
 import { Broker, type GrpcBroker } from '../shared/broker';
 import { createMultiplexer, type Multiplexer } from '../shared/mux';
@@ -27,6 +28,8 @@ export interface PluginServerOptions {
   serverOptions: grpc.ServerOptions | undefined;
   /** Which server implementation serves the main and the brokered connections. */
   grpcServer: GrpcServerKind | undefined;
+  /** The channel implementation for dialled broker ids. */
+  channel?: ChannelKind;
   log: Log;
   logger: HclogLogger;
 }
@@ -70,7 +73,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
       noConnection('no multiplexed connection within 5 s');
     },
   });
-  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials }, grpcServer: o.grpcServer });
+  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials, channel: o.channel }, grpcServer: o.grpcServer });
   const health = new HealthState();
   const stdio = new StdioForwarder({ log: o.log });
   addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });

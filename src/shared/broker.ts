@@ -17,10 +17,10 @@ import { createLog, type Log } from '../core/debug';
 import { BrokerError, messageOf } from '../core/errors';
 import { type ConnInfo } from '../gen';
 import type { Network } from '../wire/handshake';
-import { createBridge } from '../net/grpc/bridge';
 import type { TransportCredentials } from '../net/grpc/credentials';
+import { openAddressChannel, openStreamChannel, type ChannelKind, type ChannelSpec } from '../net/grpc/open-channel';
 import type { MuxContext } from './mux';
-import { grpcTarget, type Listener } from '../net/transport';
+import type { Listener } from '../net/transport';
 import { newGrpcServer, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
 
 /** go-plugin's window for a ConnInfo to arrive (dial) or be consumed (janitor). */
@@ -38,6 +38,8 @@ export interface BrokerTransport {
   listen(): Promise<Listener>;
   /** This side's AutoMTLS credentials (servers it runs, channels it dials), or plaintext. */
   credentials: TransportCredentials;
+  /** The channel implementation for dialled ids (default loopp's own). */
+  channel?: ChannelKind;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface GrpcBroker {
    */
   acceptAndServe(id: number, register: (server: GrpcServer) => void): Promise<BrokerServer>;
   /** Waits (up to 5 s) for the peer's server `id` and returns a channel to it. */
-  dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.Channel>;
+  dial(id: number, options?: { signal?: AbortSignal }): Promise<grpc.ChannelInterface>;
 }
 
 export interface BrokerServer extends AsyncDisposable {
@@ -347,41 +349,37 @@ export class Broker implements GrpcBroker {
     });
   }
 
-  async #dialMux(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<grpc.Channel> {
+  async #dialMux(id: number, mux: MuxContext, signal: AbortSignal | undefined): Promise<grpc.ChannelInterface> {
     // The first knock happens now, so a dial for an id nobody serves fails here with Go's text rather
     // than on the first RPC; reconnects of the channel knock again.
     let first: Duplex | undefined = await this.#knockAndOpen(id, mux, signal);
-    // Held until grpc-js dials the bridge: a session that dies first must not make its error uncaught.
+    // Held until the channel dials: a session that dies first must not make its error uncaught.
     first.on('error', () => {});
-    const bridge = await createBridge(
+    const opened = await openStreamChannel(
+      this.#channelSpec(),
       () => {
         const ready = first;
         first = undefined;
         return ready !== undefined ? Promise.resolve(ready) : this.#knockAndOpen(id, mux, undefined);
       },
-      { dir: mux.bridgeDir, log: this.#log, label: `id=${id}` },
+      { dir: mux.bridgeDir, label: `id=${id}` },
     );
     if (this.#closed) {
-      // close() ran while the bridge was being set up: it could not release a bridge it did not know of,
+      // close() ran while the channel was being set up: it could not release a bridge it did not know of,
       // which then stayed listening (socket file included) until the caller closed the channel. Found by
       // the property tests.
       first?.destroy();
-      await bridge.close();
+      opened.channel.close();
+      await opened.release();
       throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     }
-    const { credentials, options: channelOptions } = this.#transport.credentials.channel();
-    const channel = new grpc.Channel(grpcTarget('unix', bridge.path), credentials, {
-      'grpc.max_receive_message_length': -1,
-      'grpc.max_send_message_length': -1,
-      'grpc.use_local_subchannel_pool': 1,
-      ...channelOptions,
-    });
+    const channel = opened.channel;
     const closeChannel = channel.close.bind(channel);
     const bridges = this.#bridges;
     const release = () => {
       bridges.delete(release);
       first?.destroy();
-      void bridge.close();
+      void opened.release();
     };
     bridges.add(release);
     channel.close = () => {
@@ -392,8 +390,18 @@ export class Broker implements GrpcBroker {
     return channel;
   }
 
+  #channelSpec(): ChannelSpec {
+    const credentials = this.#transport.credentials.channel();
+    return {
+      kind: this.#transport.channel ?? 'loopp',
+      credentials,
+      options: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.use_local_subchannel_pool': 1 },
+      log: this.#log,
+    };
+  }
+
   /** Waits (up to 5 s) for the peer's ConnInfo for `id` and returns a channel to that server. */
-  async dial(id: number, options: { signal?: AbortSignal } = {}): Promise<grpc.Channel> {
+  async dial(id: number, options: { signal?: AbortSignal } = {}): Promise<grpc.ChannelInterface> {
     if (this.#closed) throw new BrokerError('ERR_LOOPP_BROKER_CLOSED', 'broker closed', { id });
     if (this.#mux !== undefined) return this.#dialMux(id, this.#mux, options.signal);
     const info = await this.#waitConnInfo(id, options.signal);
@@ -401,14 +409,9 @@ export class Broker implements GrpcBroker {
     if (network !== 'unix' && network !== 'tcp') {
       throw new BrokerError('ERR_LOOPP_BROKER', `Unknown address type: ${info.address}`, { id, input: info });
     }
-    const { credentials, options: channelOptions } = this.#transport.credentials.channel();
-    let channel: grpc.Channel;
+    let channel: grpc.ChannelInterface;
     try {
-      channel = new grpc.Channel(grpcTarget(network, info.address), credentials, {
-        'grpc.max_receive_message_length': -1,
-        'grpc.max_send_message_length': -1,
-        ...channelOptions,
-      });
+      channel = openAddressChannel(this.#channelSpec(), network, info.address);
     } catch (err) {
       // grpc-js throws a plain Error for a target it cannot parse (e.g. "unix:// "); the address comes from
       // the peer, so this is bad input, not a bug. Found by the property tests.

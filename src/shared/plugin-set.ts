@@ -17,7 +17,7 @@ export interface PluginServerContext {
 
 export interface PluginClientContext {
   /** The connection to the plugin (shared by every dispensed client). */
-  channel: grpc.Channel;
+  channel: grpc.ChannelInterface;
   broker: GrpcBroker;
   /** Aborted when the plugin process exits or the client closes (go-plugin's doneCtx). */
   signal: AbortSignal;

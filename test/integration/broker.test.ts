@@ -36,9 +36,10 @@ before(() => {
 });
 after(() => rmDir(sockDir));
 
-function start(autoMTLS: boolean, grpcBrokerMultiplex = false) {
+function start(autoMTLS: boolean, grpcBrokerMultiplex = false, grpcChannel: 'loopp' | 'grpc-js' = 'loopp') {
   return startPlugin({
     grpcBrokerMultiplex,
+    grpcChannel,
     command: process.execPath,
     args: [fixtureAt('brokertest/brokertest-plugin')],
     handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
@@ -104,16 +105,19 @@ for (const mux of [false, true]) {
       }
     });
 
-    it('no broker socket file remains after the client closes', async () => {
-      const p = await start(true, mux);
-      const { ctx, client } = p.dispense('brokertest');
-      // Leave served ids (and, multiplexed, a dialled bridge) open on both sides, then close the client.
-      await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
-      const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: '' });
-      await ctx.broker.dial(id);
-      assert.ok(listDir(sockDir).length >= (mux ? 2 : 3));
-      await p.close();
-      assert.deepEqual(listDir(sockDir), []);
-    });
+    for (const channel of ['loopp', 'grpc-js'] as const) {
+      it(`no broker socket file remains after the client closes (${channel} channel)`, async () => {
+        await using p = await start(true, mux, channel);
+        const { ctx, client } = p.dispense('brokertest');
+        // Leave served ids (and, multiplexed, a dialled channel) open on both sides, then close the client.
+        await ctx.broker.acceptAndServe(ctx.broker.nextId(), (s) => s.addService(EchoService, echoServer('')));
+        const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: '' });
+        await ctx.broker.dial(id);
+        // The plugin's socket; multiplexed, grpc-js's channel adds a bridge dir per channel (main, dialled), loopp's none.
+        assert.equal(listDir(sockDir).length, mux ? (channel === 'grpc-js' ? 3 : 1) : 3);
+        await p.close();
+        assert.deepEqual(listDir(sockDir), []);
+      });
+    }
   });
 }

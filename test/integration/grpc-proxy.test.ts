@@ -49,7 +49,7 @@ function get(client: KVClient, key: string, md = new grpc.Metadata(), options: g
 
 describe('addUnaryProxy', () => {
   let up: Upstream;
-  let channel: grpc.Channel;
+  let channel: grpc.ChannelInterface;
   let proxy: grpc.Server;
   let client: KVClient;
 

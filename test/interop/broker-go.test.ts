@@ -85,24 +85,26 @@ describe('brokertest: plugin serves, host dials, and the reverse', () => {
       assert.equal(out.forceKilled, false);
     });
 
-    it(`TS host -> brokertest-plugin-go, ${m.name}, 20 round trips each way`, async () => {
-      const plugins = { brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }) };
-      await using p = await startPlugin({ command: goBinary('brokertest-plugin-go'), cwd: work, handshake, plugins, autoMTLS: m.mtls, grpcBrokerMultiplex: m.mux, unixSocketDir: tmp });
-      const { ctx, client } = p.dispense('brokertest');
-      assert.equal(ctx.broker.multiplexed, m.mux);
-      for (let i = 0; i < 20; i++) {
-        const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: `p${i}:` });
-        const ch = await ctx.broker.dial(id);
-        const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
-        assert.equal((await call<object, EchoReply>(echo, 'echo', { text: 'x' })).text, `p${i}:x`);
-        ch.close();
-        await call(client, 'stopEcho', { id });
-        const hostId = ctx.broker.nextId();
-        const served = await ctx.broker.acceptAndServe(hostId, (s) => s.addService(EchoService, echoServer(`h${i}:`)));
-        assert.equal((await call<object, EchoReply>(client, 'callHostEcho', { id: hostId, text: 'y' })).text, `h${i}:y`);
-        await served.close();
-      }
-    });
+    for (const grpcChannel of ['loopp', 'grpc-js'] as const) {
+      it(`TS host -> brokertest-plugin-go, ${m.name}, 20 round trips each way (${grpcChannel} channel)`, async () => {
+        const plugins = { brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }) };
+        await using p = await startPlugin({ command: goBinary('brokertest-plugin-go'), cwd: work, handshake, plugins, autoMTLS: m.mtls, grpcBrokerMultiplex: m.mux, grpcChannel, unixSocketDir: tmp });
+        const { ctx, client } = p.dispense('brokertest');
+        assert.equal(ctx.broker.multiplexed, m.mux);
+        for (let i = 0; i < 20; i++) {
+          const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: `p${i}:` });
+          const ch = await ctx.broker.dial(id);
+          const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
+          assert.equal((await call<object, EchoReply>(echo, 'echo', { text: 'x' })).text, `p${i}:x`);
+          ch.close();
+          await call(client, 'stopEcho', { id });
+          const hostId = ctx.broker.nextId();
+          const served = await ctx.broker.acceptAndServe(hostId, (s) => s.addService(EchoService, echoServer(`h${i}:`)));
+          assert.equal((await call<object, EchoReply>(client, 'callHostEcho', { id: hostId, text: 'y' })).text, `h${i}:y`);
+          await served.close();
+        }
+      });
+    }
   }
 
   it('mux: a Go plugin knocking for an id our host does not serve gets "no listener for id"', async () => {

@@ -27,10 +27,10 @@ after(() => {
 });
 
 describe('TS host -> Go KV plugin (go-plugin v1.8.0)', () => {
-  for (const autoMTLS of [false, true]) {
-    it(autoMTLS ? 'AutoMTLS' : 'plain', async () => {
+  for (const [autoMTLS, grpcChannel] of [[false, 'loopp'], [true, 'loopp'], [false, 'grpc-js'], [true, 'grpc-js']] as const) {
+    it(`${autoMTLS ? 'AutoMTLS' : 'plain'} (${grpcChannel} channel)`, async () => {
       const logs: PluginLogEntry[] = [];
-      const p = await startPlugin({ command: goBinary('kv-plugin-go'), cwd: work, handshake, plugins, autoMTLS, unixSocketDir: sockDir, onLog: (e) => logs.push(e) });
+      const p = await startPlugin({ command: goBinary('kv-plugin-go'), cwd: work, handshake, plugins, autoMTLS, grpcChannel, unixSocketDir: sockDir, onLog: (e) => logs.push(e) });
       assert.equal(p.network, 'unix');
       assert.equal(path.dirname(p.address), sockDir);
       const kv = p.dispense('kv');

@@ -132,7 +132,7 @@ async function runBroker(multiplexed: boolean, attachFirst: boolean, ops: readon
   };
   if (attachFirst) attach();
 
-  const dials: Array<Promise<{ channel?: grpc.Channel; error?: unknown; abortReason?: unknown }>> = [];
+  const dials: Array<Promise<{ channel?: grpc.ChannelInterface; error?: unknown; abortReason?: unknown }>> = [];
   const serves: Array<Promise<BrokerServer | undefined>> = [];
   const servers: BrokerServer[] = [];
   const controllers: AbortController[] = [];

@@ -122,7 +122,7 @@ describe('brokered sub-servers', () => {
           log: createLog('test'),
         });
         const bt = new BrokerTestClient('unused', grpc.credentials.createInsecure(), { channelOverride: conn.channel });
-        const echoVia = async (channel: grpc.Channel) => {
+        const echoVia = async (channel: grpc.ChannelInterface) => {
           const echo = new EchoClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
           try {
             return await call<object, EchoReply>(echo, 'echo', { text: 'x' });

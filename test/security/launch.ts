@@ -61,8 +61,9 @@ export function credentialsOf(who: Caller, peer: CertificateBundle, serverPem: s
       return {
         credentials: grpc.credentials.createSsl(Buffer.from(serverPem)),
         options: { 'grpc.ssl_target_name_override': MTLS_SERVER_NAME, 'grpc.default_authority': MTLS_SERVER_NAME },
+        tls: { ca: [serverPem], servername: MTLS_SERVER_NAME },
       };
     case 'a plaintext client':
-      return { credentials: grpc.credentials.createInsecure(), options: {} };
+      return { credentials: grpc.credentials.createInsecure(), options: {}, tls: undefined };
   }
 }

@@ -178,7 +178,7 @@ function serveEcho(client: BrokerTestClient): Promise<ServeEchoResponse> {
  * after close.
  */
 async function withBrokerSockets(
-  extra: { grpcBrokerMultiplex?: boolean; unixSocketGroup?: string },
+  extra: { grpcBrokerMultiplex?: boolean; unixSocketGroup?: string; grpcChannel?: 'loopp' | 'grpc-js' },
   check: (created: string[], plugin: { address: string }) => Promise<void>,
 ): Promise<void> {
   const before = listDir(openDir);
@@ -205,13 +205,13 @@ async function withBrokerSockets(
 }
 
 /** Checks the modes of what a host and plugin created; resolves with its sockets and directories. */
-function checkModes(mux: boolean, created: string[], plugin: { address: string }): { sockets: string[]; dirs: string[] } {
+function checkModes(mux: boolean, created: string[], plugin: { address: string }, bridges: number): { sockets: string[]; dirs: string[] } {
   const sockets = created.filter((f) => fs.statSync(f).isSocket());
   const dirs = created.filter((f) => fs.statSync(f).isDirectory());
   if (mux) {
-    // The plugin's main socket; the host's main bridge and the bridge of the dialled id.
+    // The plugin's main socket; with grpc-js's channel, the host's main bridge and the bridge of the dialled id.
     assert.deepEqual(sockets, [plugin.address]);
-    assert.equal(dirs.length, 2, created.join(' '));
+    assert.equal(dirs.length, bridges, created.join(' '));
     for (const d of dirs) {
       assert.match(path.basename(d), /^loopp-mux-/);
       assert.equal(mode(d), 0o700, d);
@@ -226,17 +226,21 @@ function checkModes(mux: boolean, created: string[], plugin: { address: string }
 }
 
 describe('sockets of a running host and plugin', () => {
-  for (const mux of [false, true]) {
-    const what = mux ? 'multiplexed: bridge sockets sit in 0700 loopp-mux-* directories' : 'classic: main and broker sockets of both sides are 0600';
+  const cases = [
+    { mux: false, grpcChannel: 'loopp', bridges: 0, what: 'classic: main and broker sockets of both sides are 0600' },
+    { mux: true, grpcChannel: 'grpc-js', bridges: 2, what: "multiplexed, grpc-js's channel: bridge sockets sit in 0700 loopp-mux-* directories" },
+    { mux: true, grpcChannel: 'loopp', bridges: 0, what: "multiplexed, loopp's channel: only the plugin's 0600 socket, no bridge" },
+  ] as const;
+  for (const { mux, grpcChannel, bridges, what } of cases) {
     it(what, async () => {
-      await withBrokerSockets({ grpcBrokerMultiplex: mux }, async (created, plugin) => {
-        checkModes(mux, created, plugin);
+      await withBrokerSockets({ grpcBrokerMultiplex: mux, grpcChannel }, async (created, plugin) => {
+        checkModes(mux, created, plugin, bridges);
       });
     });
 
     it(`${what}; another user can neither connect nor list`, CROSS_USER, async () => {
-      await withBrokerSockets({ grpcBrokerMultiplex: mux }, async (created, plugin) => {
-        const { sockets, dirs } = checkModes(mux, created, plugin);
+      await withBrokerSockets({ grpcBrokerMultiplex: mux, grpcChannel }, async (created, plugin) => {
+        const { sockets, dirs } = checkModes(mux, created, plugin, bridges);
         const bridged = dirs.map((d) => path.join(d, 'b'));
         const out = await asOtherUser({ connect: [...sockets, ...bridged], list: dirs });
         for (const s of [...sockets, ...bridged]) assert.equal(out[`connect ${s}`], 'EACCES', s);

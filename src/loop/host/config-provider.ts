@@ -16,7 +16,7 @@ export interface ConfigProviderHandle extends ConfigProvider, ProviderConnection
   close(): Promise<void>;
 }
 
-export function configProviderClient(id: number, channel: grpc.Channel): ConfigProviderHandle {
+export function configProviderClient(id: number, channel: grpc.ChannelInterface): ConfigProviderHandle {
   return {
     id,
     channel,

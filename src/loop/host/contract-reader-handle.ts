@@ -5,6 +5,6 @@ import { type ProviderConnection, providerServiceClient } from './ocr2-clients';
 
 export interface ContractReaderHandle extends ContractReaderClient, ProviderConnection {}
 
-export function contractReaderHandle(id: number, channel: grpc.Channel): ContractReaderHandle {
+export function contractReaderHandle(id: number, channel: grpc.ChannelInterface): ContractReaderHandle {
   return { id, channel, ...providerServiceClient(channel), ...contractReaderClient(channel) };
 }

@@ -19,7 +19,7 @@ export type ContractReaderClient = Promised<Required<ContractReader>>;
 
 const V = CBOR_ENCODING;
 
-export function contractReaderClient(channel: grpc.Channel): ContractReaderClient {
+export function contractReaderClient(channel: grpc.ChannelInterface): ContractReaderClient {
   const c = new ContractReaderClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   const call = <R>(method: string, req: unknown, signal?: AbortSignal) => loopCall<R>(c, `ContractReader.${method}`, req, signal);
   const seq = (s: { sequenceCursor: string; txHash: Buffer; head?: Parameters<typeof headFromPb>[0]; data?: Parameters<typeof decodeVersioned>[0] }) => ({

@@ -26,7 +26,7 @@ const estimateToPb = (r: EstimateFeeRequest) => ({
   value: optBigToPb(r.value),
 });
 
-export function contractWriterHandle(id: number, channel: grpc.Channel): ContractWriterHandle {
+export function contractWriterHandle(id: number, channel: grpc.ChannelInterface): ContractWriterHandle {
   const c = new ContractWriterClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   const call = <R>(method: string, req: unknown, signal?: AbortSignal) => loopCall<R>(c, `ContractWriter.${method}`, req, signal);
   return {

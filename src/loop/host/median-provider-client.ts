@@ -35,7 +35,7 @@ export interface MedianProviderHandle extends MedianProvider, ProviderConnection
   close(): Promise<void>;
 }
 
-function reportCodecClient(channel: grpc.Channel): Promised<ReportCodec> {
+function reportCodecClient(channel: grpc.ChannelInterface): Promised<ReportCodec> {
   const c = new ReportCodecClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   return {
     buildReport: async (observations) => {
@@ -55,7 +55,7 @@ function reportCodecClient(channel: grpc.Channel): Promised<ReportCodec> {
   };
 }
 
-function medianContractClient(channel: grpc.Channel): Promised<MedianContract> {
+function medianContractClient(channel: grpc.ChannelInterface): Promised<MedianContract> {
   const c = new MedianContractClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   return {
     latestTransmissionDetails: async () => {
@@ -69,7 +69,7 @@ function medianContractClient(channel: grpc.Channel): Promised<MedianContract> {
   };
 }
 
-function onchainConfigCodecClient(channel: grpc.Channel): Promised<OnchainConfigCodec> {
+function onchainConfigCodecClient(channel: grpc.ChannelInterface): Promised<OnchainConfigCodec> {
   const c = new OnchainConfigCodecClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   return {
     encode: async (config) =>
@@ -82,7 +82,7 @@ function onchainConfigCodecClient(channel: grpc.Channel): Promised<OnchainConfig
 }
 
 /** The median provider served on broker id `id`, over `channel` (already dialled). */
-export async function medianProviderClient(id: number, channel: grpc.Channel, signal?: AbortSignal): Promise<MedianProviderHandle> {
+export async function medianProviderClient(id: number, channel: grpc.ChannelInterface, signal?: AbortSignal): Promise<MedianProviderHandle> {
   const reader = contractReaderClient(channel);
   let hasReader = true;
   try {

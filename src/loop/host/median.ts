@@ -71,7 +71,7 @@ export interface NewMedianFactoryOptions {
 
 /** A provider served by another LOOP: the host forwards the median plugin's calls to `channel`. */
 export interface ProxiedProvider {
-  readonly channel: grpc.Channel;
+  readonly channel: grpc.ChannelInterface;
 }
 
 /**
@@ -127,7 +127,7 @@ function serveErrorLog(server: GrpcServer, log: ErrorLog): void {
 }
 
 /** The host's handle on a ReportingPlugin the plugin serves on channel `ch`; `onClose` runs once, at close. */
-function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.Channel, queryMs: number, onClose: () => void): ReportingPluginHandle {
+function reportingPluginHandle(r: NewReportingPluginReply, ch: grpc.ChannelInterface, queryMs: number, onClose: () => void): ReportingPluginHandle {
   const rp = new ReportingPluginClient('unused', grpc.credentials.createInsecure(), { channelOverride: ch });
   const rpCall = <Res>(method: string, req: unknown, options?: grpc.CallOptions) =>
     loopCall<Res>(rp, `ReportingPlugin.${method.charAt(0).toUpperCase()}${method.slice(1)}`, req, undefined, options);
@@ -194,7 +194,7 @@ export class PluginMedianHost {
       throw err;
     }
     const broker = this.#broker;
-    let channel: grpc.Channel;
+    let channel: grpc.ChannelInterface;
     try {
       channel = await broker.dial(reply.reportingPluginFactoryID, { signal: o.signal });
     } catch (err) {

@@ -12,9 +12,9 @@ import { loopCall, loopServiceClient, remoteHealthReport } from '../wire/rpc';
 // Loaded with loopp/loop, not with loopp (see src/gen.ts).
 const { ContractConfigTrackerClient, ContractTransmitterClient, OffchainConfigDigesterClient } = loopProtos.relayer();
 
-const over = (channel: grpc.Channel) => [grpc.credentials.createInsecure(), { channelOverride: channel }] as const;
+const over = (channel: grpc.ChannelInterface) => [grpc.credentials.createInsecure(), { channelOverride: channel }] as const;
 
-export function offchainConfigDigesterClient(channel: grpc.Channel): Promised<OffchainConfigDigester> {
+export function offchainConfigDigesterClient(channel: grpc.ChannelInterface): Promised<OffchainConfigDigester> {
   const c = new OffchainConfigDigesterClient('unused', ...over(channel));
   return {
     configDigest: async (contractConfig) => Buffer.from((await loopCall<{ configDigest: Buffer }>(c, 'OffchainConfigDigester.ConfigDigest', { contractConfig })).configDigest),
@@ -22,7 +22,7 @@ export function offchainConfigDigesterClient(channel: grpc.Channel): Promised<Of
   };
 }
 
-export function contractConfigTrackerClient(channel: grpc.Channel): Promised<ContractConfigTracker> {
+export function contractConfigTrackerClient(channel: grpc.ChannelInterface): Promised<ContractConfigTracker> {
   const c = new ContractConfigTrackerClient('unused', ...over(channel));
   return {
     latestConfigDetails: async () => {
@@ -39,7 +39,7 @@ export function contractConfigTrackerClient(channel: grpc.Channel): Promised<Con
   };
 }
 
-export function contractTransmitterClient(channel: grpc.Channel): Promised<ContractTransmitter> {
+export function contractTransmitterClient(channel: grpc.ChannelInterface): Promised<ContractTransmitter> {
   const c = new ContractTransmitterClient('unused', ...over(channel));
   return {
     transmit: async (reportContext, report, attributedOnchainSignatures) => {
@@ -58,7 +58,7 @@ export interface ProviderConnection {
   /** The provider's broker id on the relayer plugin's broker. */
   readonly id: number;
   /** The host's connection to the provider; open until close(). */
-  readonly channel: grpc.Channel;
+  readonly channel: grpc.ChannelInterface;
   ready(): Promise<void>;
   healthReport(): Promise<Record<string, Error | null>>;
   /** Service.Name, asked of the plugin (`name` is the handle's local name). */
@@ -68,7 +68,7 @@ export interface ProviderConnection {
 }
 
 /** A provider's loop.Service as a handle sees it; close() asks the plugin to close it, then drops the connection. */
-export function providerServiceClient(channel: grpc.Channel) {
+export function providerServiceClient(channel: grpc.ChannelInterface) {
   const service = loopServiceClient(channel);
   let closing: Promise<void> | undefined;
   return {

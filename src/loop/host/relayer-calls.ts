@@ -13,7 +13,7 @@ import { loopCall } from '../wire/rpc';
 const { RelayerClient } = loopProtos.relayer();
 
 /** RelayerCalls over `channel` (the connection to the broker id NewRelayer returned). */
-export function relayerCalls(channel: grpc.Channel): Promised<RelayerCalls> {
+export function relayerCalls(channel: grpc.ChannelInterface): Promised<RelayerCalls> {
   const relayer = new RelayerClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   const call = <R>(method: string, req: unknown, signal?: AbortSignal) => loopCall<R>(relayer, `Relayer.${method}`, req, signal);
   return {

@@ -35,11 +35,11 @@ export interface RelayerObjects {
   newContractWriter(config: Buffer | string, signal?: AbortSignal): Promise<ContractWriterHandle>;
 }
 
-export function relayerObjects(channel: grpc.Channel, broker: GrpcBroker): RelayerObjects & { closeAll(): Promise<void> } {
+export function relayerObjects(channel: grpc.ChannelInterface, broker: GrpcBroker): RelayerObjects & { closeAll(): Promise<void> } {
   const relayer = new RelayerClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
   const open = new Set<{ close(): Promise<void> }>();
   /** Calls Relayer.<method>, dials the id it answers and wraps it; the handle leaves `open` on close. */
-  async function create<H extends { close(): Promise<void> }>(method: string, req: unknown, idOf: (r: never) => number, wrap: (id: number, ch: grpc.Channel) => Promise<H> | H, signal?: AbortSignal): Promise<H> {
+  async function create<H extends { close(): Promise<void> }>(method: string, req: unknown, idOf: (r: never) => number, wrap: (id: number, ch: grpc.ChannelInterface) => Promise<H> | H, signal?: AbortSignal): Promise<H> {
     const id = idOf((await loopCall(relayer, `Relayer.${method}`, req, signal)) as never);
     const ch = await broker.dial(id, { signal });
     let handle: H;

@@ -79,7 +79,7 @@ export class PluginRelayerHost {
       await deps.release();
       throw err;
     }
-    let channel: grpc.Channel;
+    let channel: grpc.ChannelInterface;
     try {
       channel = await this.#broker.dial(reply.relayerID, { signal: o.signal });
     } catch (err) {

@@ -31,7 +31,7 @@ function finiteDeadline(call: grpc.ServerUnaryCall<Buffer, Buffer>): grpc.Deadli
 }
 
 /** Serves every path of `paths` on `server` by forwarding it to `upstream`. The channel stays the caller's. */
-export function addUnaryProxy(server: GrpcServer, upstream: grpc.Channel, paths: readonly string[], log?: Log): void {
+export function addUnaryProxy(server: GrpcServer, upstream: grpc.ChannelInterface, paths: readonly string[], log?: Log): void {
   // A client over the caller's channel; never closed here (closing it would close the channel).
   const client = new grpc.Client('unused', grpc.credentials.createInsecure(), { channelOverride: upstream });
   for (const path of paths) {

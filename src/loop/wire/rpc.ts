@@ -138,7 +138,7 @@ export const LoopServiceDefinition = { ...ServiceService, closeService: emptyMet
 const LoopServiceClient = grpc.makeGenericClientConstructor(LoopServiceDefinition as unknown as grpc.ServiceDefinition, 'loop.Service');
 
 /** A loop.Service client on `channel`. */
-export function loopServiceClient(channel: grpc.Channel): grpc.Client {
+export function loopServiceClient(channel: grpc.ChannelInterface): grpc.Client {
   return new LoopServiceClient('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
 }
 

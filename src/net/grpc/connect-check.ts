@@ -1,7 +1,7 @@
 /**
  * The host's check that a started plugin can be reached before startPlugin resolves: the channel's
  * first connection (the broker and stdio streams are already making it, so the first RPC would have
- * waited as long). grpc-js only reports a failed connection on the first RPC, as a generic
+ * waited as long). loopp's channel keeps the error of its failed connection; grpc-js only reports a failed connection on the first RPC, as a generic
  * UNAVAILABLE; here a failure is explained by one direct connection attempt with the same material:
  * its socket error, or, under AutoMTLS, the certificate the process at the address presents when it
  * is not the one announced in the handshake (an impostor on the socket), or refuses ours.
@@ -9,13 +9,14 @@
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { H2Channel } from '../h2/channel';
 import type { CertificateBundle } from '../mtls/cert';
 import { netConnectOptions } from '../transport';
 import { MTLS_SERVER_NAME } from './credentials';
 
 export interface ConnectCheckOptions {
   /** The host's main channel; the probe dials its target (the bridge socket in multiplexed mode). */
-  channel: grpc.Channel;
+  channel: grpc.ChannelInterface;
   /** AutoMTLS material, when in use. */
   tls: { own: CertificateBundle; peerPem: string } | undefined;
   /** Ends the wait (the start deadline). */
@@ -33,7 +34,7 @@ function isTlsFailure(err: NodeJS.ErrnoException): boolean {
 }
 
 /** Resolves with READY, TRANSIENT_FAILURE or SHUTDOWN, or with the state at the signal's abort. */
-function waitFirstConnection(channel: grpc.Channel, signal: AbortSignal): Promise<grpc.connectivityState> {
+function waitFirstConnection(channel: grpc.ChannelInterface, signal: AbortSignal): Promise<grpc.connectivityState> {
   return new Promise((resolve) => {
     // grpc-js's watch needs a deadline (its timer must fit 32 bits); the signal ends the wait first.
     const far = Date.now() + 24 * 3600 * 1000;
@@ -85,7 +86,8 @@ export async function checkFirstConnection(o: ConnectCheckOptions): Promise<Conn
   const state = await waitFirstConnection(o.channel, o.signal);
   if (state === grpc.connectivityState.READY) return undefined;
   if (o.signal.aborted) return { kind: 'socket', error: undefined };
-  const error = await probe(o);
+  // loopp's channel knows why its connection failed; grpc-js's only says UNAVAILABLE, so ask the address.
+  const error = o.channel instanceof H2Channel ? (o.channel.lastConnectError as NodeJS.ErrnoException | undefined) : await probe(o);
   if (error !== undefined && o.tls !== undefined && isTlsFailure(error)) return { kind: 'tls', error };
   return { kind: 'socket', error };
 }

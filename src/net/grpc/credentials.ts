@@ -8,6 +8,7 @@
  * grpc-go ≥ 1.67 insists on.
  */
 import * as grpc from '@grpc/grpc-js';
+import * as tls from 'node:tls';
 import { pemToDer, type CertificateBundle } from '../mtls/cert';
 
 /** The name both go-plugin sides verify: the only DNS SAN of every AutoMTLS certificate. */
@@ -31,6 +32,8 @@ export interface MtlsChannel {
   credentials: grpc.ChannelCredentials;
   /** Verify the server as "localhost" whatever the dial address is (unix sockets have no host name). */
   options: grpc.ChannelOptions;
+  /** The same material for loopp's own channel (tls.connect options); undefined for plaintext. */
+  tls: tls.ConnectionOptions | undefined;
 }
 
 /**
@@ -46,6 +49,8 @@ export function channelCredentials(own: CertificateBundle, peerCertPem: string):
       'grpc.ssl_target_name_override': MTLS_SERVER_NAME,
       'grpc.default_authority': MTLS_SERVER_NAME,
     },
+    // One secure context for every connection: parsing the P-521 key is the costly part.
+    tls: { secureContext: tls.createSecureContext({ ca: [peerCertPem], cert: own.certPem, key: own.keyPem }), servername: MTLS_SERVER_NAME },
   };
 }
 
@@ -67,7 +72,7 @@ export function transportCredentials(tls: { own: CertificateBundle; peerCertPem:
   if (tls === undefined) {
     return {
       server: once(() => grpc.ServerCredentials.createInsecure()),
-      channel: once((): MtlsChannel => ({ credentials: grpc.credentials.createInsecure(), options: {} })),
+      channel: once((): MtlsChannel => ({ credentials: grpc.credentials.createInsecure(), options: {}, tls: undefined })),
     };
   }
   // The peer's certificate is checked now, whichever kind is used first.
