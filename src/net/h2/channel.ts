@@ -204,6 +204,9 @@ export class H2Channel implements grpc.ChannelInterface, CallHost {
     const window = numberOption(this.#options, 'grpc-node.flow_control_window', 0);
     const session = http2.connect(`${this.#o.secure ? 'https' : 'http'}://${this.authority}`, {
       createConnection: () => socket,
+      // As grpc-js: Node's default (10 MB) refuses new streams with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED
+      // "Bandwidth exhausted…") once thousands of calls are in flight; Node 24 reaches it at 10 000.
+      maxSessionMemory: numberOption(this.#options, 'grpc-node.max_session_memory', Number.MAX_SAFE_INTEGER),
       ...(window > 0 ? { settings: { initialWindowSize: window } } : {}),
     });
     this.#sessions.add(session);
