@@ -106,7 +106,7 @@ describe('plugins that exit right after the handshake', () => {
           err.message,
           mux
             ? /^error (dialing plugin for multiplexing: connect (ECONNREFUSED|ENOENT|ECONNRESET) |connecting to plugin: \S)/
-            : /^error connecting to plugin: (connect (ECONNREFUSED|ENOENT) |read ECONNRESET$|Connection closed before the HTTP\/2 session was established$)/,
+            : /^error connecting to plugin: (connect (ECONNREFUSED|ENOENT|ECONNRESET) |read ECONNRESET$|Connection closed before the HTTP\/2 session was established$)/,
         );
       });
     }

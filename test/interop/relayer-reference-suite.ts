@@ -33,6 +33,8 @@ export interface ReferencePeer {
   name: string;
   cmd: () => string;
   args?: string[];
+  /** grpc-js's channel on the host and, for the TS relayer, grpc-js's server and channel in the plugin. */
+  grpcJs?: boolean;
 }
 
 const relayArgs = () => ({ ...REF.relayArgs, relayConfig: Buffer.from(REF.relayArgs.relayConfig) });
@@ -40,12 +42,13 @@ const pluginArgs = () => ({ transmitterID: REF.pluginArgs.transmitterID, pluginC
 const binding = () => ({ ...REF.contractReader.binding });
 
 export function referenceSuite(peer: ReferencePeer): void {
-  describe(`TS host -> ${peer.name}: every Relayer method answers reference.json`, () => {
+  describe(`TS host -> ${peer.name}${peer.grpcJs === true ? ' (grpc-js channel and server)' : ''}: every Relayer method answers reference.json`, () => {
     let svc: LoopService<PluginRelayerHost, RelayerHandle>;
     let relayer: RelayerHandle;
     before(async () => {
       const registry = new LoopRegistry();
-      const factory = await newCmdFactory((n) => registry.register(n), { id: `relayer.${peer.name}`, cmd: peer.cmd(), args: peer.args ?? [] });
+      const env: Array<[string, string]> = peer.grpcJs === true ? [['LOOPP_GRPC_JS', '1']] : [];
+      const factory = await newCmdFactory((n) => registry.register(n), { id: `relayer.${peer.name}`, cmd: peer.cmd(), args: peer.args ?? [], env });
       svc = new LoopService<PluginRelayerHost, RelayerHandle>({
         name: 'RelayerService',
         kind: LOOP_KINDS.relayer,
@@ -53,6 +56,7 @@ export function referenceSuite(peer: ReferencePeer): void {
         plugin: relayerLoopPlugin(),
         newService: (host) => host.newRelayer({ config: `ReferenceFile = ${JSON.stringify(REFERENCE_FILE)}\n`, keystore: keystore(['a']), csaKeystore: keystore(['c']) }),
         pingIntervalMs: 300,
+        ...(peer.grpcJs === true ? { grpcChannel: 'grpc-js' as const } : {}),
       });
       svc.start();
       relayer = await svc.wait({ signal: AbortSignal.timeout(20_000) });

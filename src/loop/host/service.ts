@@ -6,7 +6,7 @@
  */
 import { createLog, type Log } from '../../core/debug';
 import { LoopError, messageOf } from '../../core/errors';
-import { startPlugin, type GrpcPlugin, type Logger, type PluginClient, type PluginSet } from '../../index';
+import { startPlugin, type GrpcPlugin, type Logger, type PluginClient, type PluginSet, type StartPluginOptions } from '../../index';
 import type { LoopKind } from '../wire/handshakes';
 import { createLoopRelogger, type LoopLogRecord } from './relog';
 
@@ -54,6 +54,8 @@ export interface LoopServiceOptions<C, S extends LoopHostedService> {
   onLaunched?: (info: { launch: number; ms: number; pid: number }) => void;
   /** Called when a supervised plugin process exits on its own. */
   onExited?: (info: { pid: number; code: number | null; signal: NodeJS.Signals | null }) => void;
+  /** The host's channel for the LOOP's connection and its broker ids: loopp's own (default) or `'grpc-js'`. */
+  grpcChannel?: StartPluginOptions<PluginSet>['grpcChannel'];
   /** Called once, at the end of close() (e.g. to release what was registered for this LOOP). */
   onClosed?: () => void;
 }
@@ -151,6 +153,7 @@ export class LoopService<C, S extends LoopHostedService> implements AsyncDisposa
         // LOOPs run plaintext gRPC on unix sockets, without multiplexing.
         autoMTLS: false,
         startTimeoutMs: this.#o.startTimeoutMs,
+        grpcChannel: this.#o.grpcChannel,
         onLog: relog,
         name: this.name,
       });
