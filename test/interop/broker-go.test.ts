@@ -70,11 +70,12 @@ describe('counter example (host serves AddHelper, plugin dials it)', () => {
 
 describe('brokertest: plugin serves, host dials, and the reverse', () => {
   for (const m of MODES) {
-    it(`Go host (go-plugin v1.8.0) -> brokertest-plugin-ts, ${m.name}, 20 round trips each way`, async () => {
+    for (const grpcJs of [false, true]) it(`Go host (go-plugin v1.8.0) -> brokertest-plugin-ts, ${m.name}, 20 round trips each way${grpcJs ? " (the plugin on grpc-js's server and channel)" : ''}`, async () => {
       const flags = [...(m.mtls ? ['-automtls'] : []), ...(m.mux ? ['-mux'] : []), '-n', '20'];
+      const pluginArgs = grpcJs ? ['--grpc-js-server', '--grpc-js-channel'] : [];
       const r = await run(goBinary('brokertest-host-go'), flags, {
         cwd: work,
-        env: { ...process.env, TMPDIR: tmp, PLUGIN_CMD: shellCommand(process.execPath, fixtureAt('brokertest/brokertest-plugin')) },
+        env: { ...process.env, TMPDIR: tmp, PLUGIN_CMD: shellCommand(process.execPath, fixtureAt('brokertest/brokertest-plugin'), ...pluginArgs) },
         timeoutMs: 60_000,
       });
       assert.equal(r.code, 0, r.stderr);
