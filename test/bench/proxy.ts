@@ -3,17 +3,22 @@
  * per call. The relayer is a real process (go-interop's relayer-ref-go, chainlink-common v1.3.1's
  * serving code); its median provider comes from Relayer.NewPluginProvider. Sequential
  * ReportCodec.MaxReportLength calls, either straight on the host's provider channel, or through
- * addUnaryProxy served on a unix socket (as the median plugin reaches it on its broker id), variants
- * alternated in blocks.
+ * addUnaryProxy served by loopp's server on a unix socket (as the median plugin reaches it on its
+ * broker id), variants alternated in blocks; the client is loopp's channel in both.
  *
  *   node dist/test/bench/proxy.js [--rounds 5]
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LOOP_KINDS, LoopService, newCmdFactory, LoopRegistry, relayerLoopPlugin, type PluginRelayerHost, type RelayerHandle } from '../../src/loop/index';
+import { createGrpcServer } from '../../src/index';
 import { addUnaryProxy } from '../../src/loop/wire/grpc-proxy';
+import { H2Channel } from '../../src/net/h2/channel';
+import { dialNet } from '../../src/net/h2/dial';
+import { createLog } from '../../src/core/debug';
 import { medianProviderPaths } from '../../src/loop/wire/median-provider';
 import { loopProtos } from '../../src/gen';
 import { arg, type BenchResult, difference, machineInfo, ratio, rows } from './common';
@@ -53,7 +58,10 @@ export async function runProxy(rounds = Number(arg('rounds', '5'))): Promise<Ben
     newService: (h) => h.newRelayer({ config: `ReferenceFile = ${JSON.stringify(REFERENCE)}\n`, keystore: ks, csaKeystore: ks }),
   });
   svc.start();
-  const proxy = new grpc.Server();
+  // loopp's own server, as the host serves the proxy to the median plugin on a broker id.
+  const proxy = createGrpcServer();
+  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  const injector = proxy.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   try {
     const relayer = await svc.wait({ signal: AbortSignal.timeout(30_000) });
     const provider = await relayer.newPluginProvider({
@@ -63,10 +71,11 @@ export async function runProxy(rounds = Number(arg('rounds', '5'))): Promise<Ben
     });
     addUnaryProxy(proxy, provider.channel, medianProviderPaths());
     const sock = path.join(dir, 'proxy.sock');
-    await new Promise<void>((resolve, reject) => proxy.bindAsync(`unix:${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(sock, () => resolve()));
     const { ReportCodecClient } = loopProtos.median();
     const direct = new ReportCodecClient('unused', grpc.credentials.createInsecure(), { channelOverride: provider.channel });
-    const viaProxy = new ReportCodecClient(`unix:${sock}`, grpc.credentials.createInsecure());
+    const toProxy = new H2Channel({ target: `unix:${sock}`, dial: dialNet('unix', sock), secure: false, options: {}, log: createLog('bench') });
+    const viaProxy = new ReportCodecClient('unused', grpc.credentials.createInsecure(), { channelOverride: toProxy });
     const raw: Record<string, number[]> = { 'host -> relayer (direct)': [], 'host proxy -> relayer (one extra hop)': [] };
     for (let r = 0; r < rounds + 1; r++) {
       const a = await timed(direct, CALLS);
@@ -89,6 +98,7 @@ export async function runProxy(rounds = Number(arg('rounds', '5'))): Promise<Ben
     return result;
   } finally {
     proxy.forceShutdown();
+    listener.close();
     await svc.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
