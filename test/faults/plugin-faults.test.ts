@@ -98,6 +98,16 @@ function put(kv: KVClient, key: string, value: Buffer, deadlineMs?: number) {
   return settle(new Promise<void>((res, rej) => kv.put({ key, value }, new grpc.Metadata(), options, (e) => (e ? rej(e) : res()))));
 }
 
+/** Resolves once /proc says every thread of `pid` is stopped (state T), within 2 s. */
+async function stoppedState(pid: number): Promise<void> {
+  const until = Date.now() + 2000;
+  const states = () => fs.readdirSync(`/proc/${pid}/task`).map((t) => fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').replace(/^.*\) /s, '')[0]);
+  while (!states().every((st) => st === 'T')) {
+    assert.ok(Date.now() < until, `process ${pid} not stopped after SIGSTOP: thread states ${states().join('')}`);
+    await sleep(5);
+  }
+}
+
 describe('plugin SIGKILLed during a unary call', () => {
   it('TS plugin: the in-flight call fails UNAVAILABLE, exited = crashed/SIGKILL, nothing left', async () => {
     const entries: PluginLogEntry[] = [];
@@ -179,7 +189,10 @@ describe('plugin SIGKILLed during a broker dial', () => {
         const p = await start(launch, { grpcBrokerMultiplex: mux });
         const { broker } = p.dispense('brokertest');
         // Classic: the dial waits for a ConnInfo. Multiplexed: a knock whose ack never comes (stopped).
-        if (mux) process.kill(p.pid, 'SIGSTOP');
+        if (mux) {
+          process.kill(p.pid, 'SIGSTOP');
+          await stoppedState(p.pid);
+        }
         const pending = broker.dial(77);
         setTimeout(() => process.kill(p.pid, 'SIGKILL'), 100);
         const t0 = Date.now();
@@ -204,9 +217,14 @@ describe('stalled socket: the plugin stops reading (SIGSTOP)', () => {
         kind === 'ts'
           ? await start(ts('holds-calls'), { gracefulShutdownMs: GRACE_MS })
           : ((await start<typeof goPlugins>(go('kv-plugin-go'), { plugins: goPlugins, gracefulShutdownMs: GRACE_MS })) as unknown as PluginClient<P>);
+      // A failed assertion must not leave a stopped plugin behind: it would keep this file's runner alive.
+      await using _ = { [Symbol.asyncDispose]: () => p.kill().then(() => undefined) };
       const kv = kind === 'ts' ? p.dispense('kv') : (p as unknown as PluginClient<typeof goPlugins>).dispense('kv_grpc');
       assert.equal((await put(kv, 'before', Buffer.from('x'))).ok, true);
       process.kill(p.pid, 'SIGSTOP');
+      // kill() only queues the signal: a Go plugin's threads on the other core can still answer a call
+      // sent at once (seen with loopp's channel, which sends within the same tick). Wait until stopped.
+      await stoppedState(p.pid);
       const withDeadline = await put(kv, 'deadline', Buffer.from('x'), 300);
       assert.equal(withDeadline.ok, false);
       if (!withDeadline.ok) assert.equal(withDeadline.error.code, grpc.status.DEADLINE_EXCEEDED);
@@ -228,11 +246,13 @@ describe('stalled socket: the plugin stops reading (SIGSTOP)', () => {
 
   it('200 x 1 MiB Puts in flight to a stopped plugin: close() fails every one UNAVAILABLE; host memory reported', async () => {
     const p = await start(ts('holds-calls'), { gracefulShutdownMs: 200 });
+    await using _ = { [Symbol.asyncDispose]: () => p.kill().then(() => undefined) };
     const kv = p.dispense('kv');
     const MiB = 2 ** 20;
     const value = Buffer.alloc(MiB, 1);
     assert.equal((await put(kv, 'warm', value)).ok, true);
     process.kill(p.pid, 'SIGSTOP');
+    await stoppedState(p.pid);
     gc();
     const before = process.memoryUsage();
     const puts = Array.from({ length: 200 }, (_, i) => put(kv, `big${i}`, value));
