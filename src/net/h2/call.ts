@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
 import { messageOf } from '../../core/errors';
-import { CompressedMessage, MessageDecoder, MessageTooLarge, frameMessage } from './framing';
+import { frameMessage, isCompressed, MessageDecoder, MessageTooLarge } from '../grpc-framing';
 import { resetStatus, statusOf, trailerStatus, type StatusObject } from './status';
 
 type CallInterface = ReturnType<grpc.ChannelInterface['createCall']>;
@@ -215,10 +215,13 @@ export class H2Call implements CallInterface {
     } catch (err) {
       if (this.#httpCode !== undefined && this.#httpCode !== 200) return this.#end(resetStatus(0, this.#httpCode, false, undefined));
       if (err instanceof MessageTooLarge) return this.cancelWithStatus(grpc.status.RESOURCE_EXHAUSTED, err.message);
-      if (err instanceof CompressedMessage) return this.cancelWithStatus(grpc.status.INTERNAL, err.message);
       throw err;
     }
-    for (const m of messages) this.#inbox.push(m);
+    for (const m of messages) {
+      // This channel never asks for compression, so a peer that sends it is broken.
+      if (isCompressed(m)) return this.cancelWithStatus(grpc.status.INTERNAL, 'Received a compressed message, but no message encoding was negotiated');
+      this.#inbox.push(m.subarray(5));
+    }
     this.#deliver();
     // Back-pressure: nobody reads, so the stream stops taking DATA (and stops granting window).
     if (this.#inbox.length > 0) this.#stream?.pause();

@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import * as zlib from 'node:zlib';
-import { frameMessage, MessageDecoder, MessageTooLarge, parseTimeoutMs, requestMetadata } from './framing';
+import { frameMessage, isCompressed, MessageDecoder, MessageTooLarge } from '../grpc-framing';
+import { parseTimeoutMs, requestMetadata } from './framing';
 
 type CallInterface = grpc.ServerInterceptingCallInterface;
 export type CallListener = Parameters<CallInterface['start']>[0];
@@ -241,7 +242,7 @@ export class H2ServerCall implements CallInterface {
   /** The request message in `raw`, or HALF_CLOSE after sending the status that ends a bad request. */
   #decode(raw: Buffer): unknown {
     let body = raw.subarray(5);
-    if (raw[0] === 1) {
+    if (isCompressed(raw)) {
       const inflated = this.#inflate(body);
       if (inflated === undefined) return HALF_CLOSE;
       body = inflated;
