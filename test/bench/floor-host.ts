@@ -13,44 +13,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchFloor } from './floor/launch';
 import { connect, frame, onUnary, openCall, pb, replyOk, unary, unpb } from './floor/wire';
-
-function parse(argv: string[]): { flags: Map<string, number>; cmd: [string, ...string[]] } {
-  const flags = new Map<string, number>();
-  let i = 0;
-  while (i < argv.length && (argv[i] as string).startsWith('--')) {
-    flags.set((argv[i] as string).slice(2), Number(argv[i + 1]));
-    i += 2;
-  }
-  return { flags, cmd: argv.slice(i) as [string, ...string[]] };
-}
+import { measureGets, parseHostArgs } from './host-args';
 
 async function rpc(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
-  const seq = flags.get('seq') ?? 2000;
-  const inflight = flags.get('inflight') ?? 64;
-  const calls = flags.get('calls') ?? 12800;
-  const warmup = flags.get('warmup') ?? 500;
   const p = await launchFloor(command, args);
   try {
     await unary(p.session, '/proto.KV/Put', pb({ 1: 'bench', 2: Buffer.alloc(64, 'v') }));
-    const get = async () => unpb(await unary(p.session, '/proto.KV/Get', pb({ 1: 'bench' }))).get(1);
-    for (let i = 0; i < warmup; i++) await get();
-    const seqMs: number[] = [];
-    let t0 = performance.now();
-    for (let i = 0; i < seq; i++) {
-      const t = performance.now();
-      await get();
-      seqMs.push(performance.now() - t);
-    }
-    const seqPerSec = seq / ((performance.now() - t0) / 1000);
-    let next = 0;
-    t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: inflight }, async () => {
-        while (next++ < calls) await get();
-      }),
-    );
-    const concPerSec = calls / ((performance.now() - t0) / 1000);
-    return { seqMs, seqPerSec, concPerSec, inflight };
+    return await measureGets(async () => unpb(await unary(p.session, '/proto.KV/Get', pb({ 1: 'bench' }))).get(1), flags);
   } finally {
     await p.close();
   }
@@ -179,7 +148,7 @@ async function broker(flags: Map<string, number>, [command, ...args]: [string, .
 
 const modes: Record<string, (f: Map<string, number>, c: [string, ...string[]]) => Promise<object>> = { rpc, stdio, broker };
 const [mode = '', ...rest] = process.argv.slice(2);
-const { flags, cmd } = parse(rest);
+const { flags, cmd } = parseHostArgs(rest);
 const fn = modes[mode];
 if (!fn || cmd.length === 0) {
   console.error('usage: floor-host.js rpc|stdio|broker [--flag N …] PLUGIN [ARGS…]');

@@ -10,19 +10,10 @@
 import { Writable } from 'node:stream';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
+import { measureGets, parseHostArgs } from './host-args';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
-
-function parse(argv: string[]): { flags: Map<string, number>; cmd: string[] } {
-  const flags = new Map<string, number>();
-  let i = 0;
-  while (i < argv.length && (argv[i] as string).startsWith('--')) {
-    flags.set((argv[i] as string).slice(2), Number(argv[i + 1]));
-    i += 2;
-  }
-  return { flags, cmd: argv.slice(i) };
-}
 
 function call<T>(fn: (cb: (err: Error | null, res: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
@@ -35,34 +26,12 @@ function tolerated(err: unknown): boolean {
 }
 
 async function rpc(flags: Map<string, number>, cmd: string[]): Promise<object> {
-  const seq = flags.get('seq') ?? 2000;
-  const inflight = flags.get('inflight') ?? 64;
-  const calls = flags.get('calls') ?? 12800;
-  const warmup = flags.get('warmup') ?? 500;
   const [command, ...args] = cmd as [string, ...string[]];
   const p = await startPlugin({ command, args, handshake, plugins, autoMTLS: false });
   try {
     const kv = p.dispense('kv');
     await call((cb) => kv.put({ key: 'bench', value: Buffer.alloc(64, 'v') }, cb));
-    const get = () => call((cb) => kv.get({ key: 'bench' }, cb));
-    for (let i = 0; i < warmup; i++) await get();
-    const seqMs: number[] = [];
-    let t0 = performance.now();
-    for (let i = 0; i < seq; i++) {
-      const t = performance.now();
-      await get();
-      seqMs.push(performance.now() - t);
-    }
-    const seqPerSec = seq / ((performance.now() - t0) / 1000);
-    let next = 0;
-    t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: inflight }, async () => {
-        while (next++ < calls) await get();
-      }),
-    );
-    const concPerSec = calls / ((performance.now() - t0) / 1000);
-    return { seqMs, seqPerSec, concPerSec, inflight };
+    return await measureGets(() => call((cb) => kv.get({ key: 'bench' }, cb)), flags);
   } finally {
     await p.close();
   }
@@ -130,7 +99,7 @@ async function scale(flags: Map<string, number>, cmd: string[]): Promise<object>
 
 const modes: Record<string, (f: Map<string, number>, c: string[]) => Promise<object>> = { rpc, stdio, scale };
 const [mode = '', ...rest] = process.argv.slice(2);
-const { flags, cmd } = parse(rest);
+const { flags, cmd } = parseHostArgs(rest);
 const fn = modes[mode];
 if (!fn || cmd.length === 0) {
   console.error('usage: host-ts.js rpc|stdio|scale [--flag N …] PLUGIN [ARGS…]');
