@@ -4,10 +4,9 @@
  * cmd.Path, then spawned by that absolute path).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
 import { StartError, messageOf } from '../core/errors';
+import { lookPath } from '../core/look-path';
 
 export interface SecureConfig {
   /** Expected digest of the executable, hex or raw bytes. */
@@ -17,17 +16,8 @@ export interface SecureConfig {
 }
 
 async function resolveExecutable(command: string, cwd: string | undefined, envPath: string | undefined): Promise<string> {
-  if (command.includes('/')) return path.resolve(cwd ?? process.cwd(), command);
-  for (const dir of (envPath ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, command);
-    try {
-      await fsp.access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
+  const file = await lookPath(command, { cwd, envPath });
+  if (file !== undefined) return file;
   throw new StartError('ERR_LOOPP_CHECKSUM', `error verifying checksum: exec: ${JSON.stringify(command)}: executable file not found in $PATH`, {
     input: command,
     hint: "Give the plugin's path, or put it on the PATH of its environment.",

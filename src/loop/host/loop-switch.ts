@@ -6,10 +6,9 @@
  * command defaults to `chainlink-<kind>` and they are always LOOPs. `CL_<KIND>_ENV` names an env file
  * whose entries reach that LOOP (the registry's variables win on a clash, as in the node).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ConfigError } from '../../core/errors';
 import { createLog } from '../../core/debug';
+import { isExecutableFile, lookPath } from '../../core/look-path';
 import { parseEnvFile, PLUGIN_KINDS, pluginEnvVars, type PluginKind } from '../wire/env-file';
 import { newCmdFactory } from './cmd-factory';
 import type { LoopMode, LoopRegistry } from './registry';
@@ -50,21 +49,10 @@ export function configuredLoop(kind: PluginKind, env: EnvSource = process.env): 
   };
 }
 
-/** The executable a command names, looked up on PATH when it has no slash (as spawn would), or undefined. */
-function resolveCommand(cmd: string, env: EnvSource): string | undefined {
-  const executable = (p: string) => {
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return fs.statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (cmd.includes('/')) return executable(cmd) ? cmd : undefined;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir !== '' && executable(path.join(dir, cmd))) return path.join(dir, cmd);
-  }
-  return undefined;
+/** The executable a command names (looked up on the switch's PATH, as spawn would), or undefined. */
+async function resolveCommand(cmd: string, env: EnvSource): Promise<string | undefined> {
+  const file = await lookPath(cmd, { envPath: env.PATH });
+  return file !== undefined && (await isExecutableFile(file)) ? file : undefined;
 }
 
 export interface StartConfiguredLoopOptions<C, S extends LoopHostedService> extends Omit<LoopServiceOptions<C, S>, 'cmdFactory' | 'name'> {
@@ -96,7 +84,7 @@ export async function startConfiguredLoop<C, S extends LoopHostedService>(o: Sta
     return undefined;
   }
   const vars = pluginEnvVars(o.pluginKind);
-  const command = resolveCommand(found.cmd, env);
+  const command = await resolveCommand(found.cmd, env);
   if (command === undefined) {
     throw new ConfigError('ERR_LOOPP_ENV', `plugin command not found: ${found.cmd}`, {
       input: found.cmd,
