@@ -1,6 +1,7 @@
 // The layers of src/ and the one-way imports between them, checked by `make test` (make check-layers).
 //
 //   core <- wire <- net <- shared <- {host | plugin} <- index.ts, protocol.ts <- loop
+//   (src/cli, the loopp command, sits on top: nothing imports it)
 //
 // core: errors, constants, debug, Go-compatible parsing; wire: the protocol's texts (handshake line,
 // environment, hclog); net: sockets, AutoMTLS certificates, yamux, grpc-js plumbing; shared: what
@@ -54,7 +55,14 @@ module.exports = {
       severity: 'error',
       comment: 'host/ and plugin/ never reach up into loop/ or the public entries.',
       from: { path: '^src/(host|plugin)/' },
-      to: { path: '^src/(loop/|index\\.ts$|protocol\\.ts$)' },
+      to: { path: '^src/(loop/|cli/|index\\.ts$|protocol\\.ts$|testing\\.ts$)' },
+    },
+    {
+      name: 'cli-on-top',
+      severity: 'error',
+      comment: 'The loopp command (src/cli) is a user of the library: nothing in the package imports it.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
     },
     {
       name: 'one-door-to-generated-code',

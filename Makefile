@@ -47,6 +47,7 @@ build: $(GEN_STAMP)
 	$(TSC) -p tsconfig.json
 	node scripts/prune-dist.js
 	node scripts/make-bins.js
+	chmod +x dist/src/cli/main.js
 
 interop-bin:
 	$(MAKE) -C go-interop

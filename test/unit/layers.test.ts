@@ -53,6 +53,7 @@ describe('layer rules', () => {
     ['loop-through-the-public-entries', { 'src/loop/host/a.ts': "import { b } from '../../host/b';\nexport const a = b;\n", 'src/host/b.ts': 'export const b = 1;\n' }],
     ['loop-host-never-imports-loop-plugin', { 'src/loop/host/a.ts': "import { b } from '../plugin/b';\nexport const a = b;\n", 'src/loop/plugin/b.ts': 'export const b = 1;\n' }],
     ['fixtures-use-public-entries', { 'fixtures/a.ts': "import { b } from '../src/host/b';\nexport const a = b;\n", 'src/host/b.ts': 'export const b = 1;\n' }],
+    ['cli-on-top', { 'src/loop/a.ts': "import { b } from '../cli/b';\nexport const a = b;\n", 'src/cli/b.ts': 'export const b = 1;\n' }],
     ['no-circular', { 'src/shared/a.ts': "import { b } from './b';\nexport const a = () => b;\n", 'src/shared/b.ts': "import { a } from './a';\nexport const b = () => a;\n" }],
   ];
   for (const [rule, files] of violations) {

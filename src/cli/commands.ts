@@ -1,0 +1,4 @@
+import type { Command } from './command';
+
+/** Every `loopp` command, in the order `loopp --help` lists them. */
+export const COMMANDS: readonly Command[] = [];
