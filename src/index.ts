@@ -21,7 +21,7 @@ export { createHclogLogger } from './wire/hclog';
 export type { HclogLevel, HclogLogger, HclogLoggerOptions, HclogFields } from './wire/hclog';
 
 /**** Both sides ****/
-export { grpcPlugin } from './shared/plugin-set';
+export { createClient, grpcPlugin } from './shared/plugin-set';
 export type { GrpcPlugin, PluginSet, VersionedPluginSets, PluginClientContext, PluginServerContext, DispensedClient } from './shared/plugin-set';
 export type { HandshakeConfig } from './wire/env';
 export type { Network } from './wire/handshake';

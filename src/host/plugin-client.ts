@@ -9,7 +9,7 @@ import { HEALTH_SERVICE_NAME } from '../core/constants';
 import type { Log } from '../core/debug';
 import { PluginError } from '../core/errors';
 import type { Network } from '../wire/handshake';
-import { clientConstructorFor, type DispensedClient, type PluginSet } from '../shared/plugin-set';
+import { createClient, type DispensedClient, type PluginSet } from '../shared/plugin-set';
 import type { PluginConnection } from './connection';
 import type { PluginExit, ProcessControl } from './runner/exit-state';
 import { guardPath } from './runner/orphan-guard';
@@ -125,10 +125,7 @@ export class PluginClient<P extends PluginSet = PluginSet> implements AsyncDispo
       channel,
       broker: this.broker,
       signal: this.signal,
-      createClient: <T extends grpc.Client>(definition: grpc.ServiceDefinition) => {
-        const Ctor = clientConstructorFor(definition);
-        return new Ctor('unused', grpc.credentials.createInsecure(), { channelOverride: channel }) as unknown as T;
-      },
+      createClient: <T extends grpc.Client>(definition: grpc.ServiceDefinition) => createClient<T>(definition, channel),
     }) as DispensedClient<P[K]>;
   }
 

@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { GrpcBroker } from './broker';
 import type { GrpcServer } from '../net/h2server/server';
+import { clientOnChannel } from '../net/h2/lean-client';
 
 export interface PluginServerContext {
   /** The plugin's gRPC server: add the plugin's services here. */
@@ -21,7 +22,7 @@ export interface PluginClientContext {
   broker: GrpcBroker;
   /** Aborted when the plugin process exits or the client closes (go-plugin's doneCtx). */
   signal: AbortSignal;
-  /** A grpc-js client for `definition` on `channel` (works with any grpc-js ServiceDefinition). */
+  /** `createClient(definition, channel)` on this connection's channel. */
   createClient<T extends grpc.Client = grpc.Client>(definition: grpc.ServiceDefinition): T;
 }
 
@@ -47,7 +48,7 @@ export function grpcPlugin<C>(definition: GrpcPlugin<C>): GrpcPlugin<C> {
 
 /** A typed grpc-js client constructor for any ServiceDefinition (cached per definition). */
 const ctorCache = new WeakMap<grpc.ServiceDefinition, grpc.ServiceClientConstructor>();
-export function clientConstructorFor(definition: grpc.ServiceDefinition): grpc.ServiceClientConstructor {
+function clientConstructorFor(definition: grpc.ServiceDefinition): grpc.ServiceClientConstructor {
   let ctor = ctorCache.get(definition);
   if (ctor === undefined) {
     ctor = grpc.makeGenericClientConstructor(definition as unknown as grpc.ServiceDefinition<grpc.UntypedServiceImplementation>, '');
@@ -71,4 +72,14 @@ export function versionTable(
   for (const [v, set] of Object.entries(versioned ?? {})) table.set(Number(v), set);
   if (plugins !== undefined && (side === 'plugin' || !table.has(protocolVersion))) table.set(protocolVersion, plugins);
   return table;
+}
+
+/**
+ * A grpc-js client for any ServiceDefinition (ts-proto, grpc-tools, proto-loader) on a channel loopp
+ * gave you: the plugin connection, or a brokered one from `broker.dial()`. Same as
+ * `new Client('unused', insecure, { channelOverride: channel })`, except that on loopp's own channel
+ * unary calls without interceptors skip grpc-js's interceptor stack (docs/host.md, "Clients").
+ */
+export function createClient<T extends grpc.Client = grpc.Client>(definition: grpc.ServiceDefinition, channel: grpc.ChannelInterface): T {
+  return clientOnChannel<T>(clientConstructorFor(definition), definition, channel);
 }

@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { channelCredentials, serverCredentials } from '../../src/net/grpc/credentials';
 import { openAddressChannel } from '../../src/net/grpc/open-channel';
 import { H2Channel } from '../../src/net/h2/channel';
+import { createClient } from '../../src/index';
 import { generateCertificate } from '../../src/net/mtls/cert';
 import { createLog } from '../../src/core/debug';
 import { rmDir, sleep, tmpDir } from '../helpers';
@@ -114,7 +115,8 @@ async function startServer(socket: string, options: grpc.ServerOptions = {}): Pr
   return { server, socket };
 }
 
-type Kind = 'grpc-js' | 'loopp';
+/** loopp-lean: H2Channel under createClient(), whose unary calls without interceptors skip grpc-js's stack. */
+type Kind = 'grpc-js' | 'loopp' | 'loopp-lean';
 
 function makeChannel(kind: Kind, socket: string, options: grpc.ChannelOptions = {}): grpc.ChannelInterface {
   if (kind === 'grpc-js') return new grpc.Channel(`unix://${socket}`, grpc.credentials.createInsecure(), options);
@@ -133,7 +135,8 @@ function makeChannel(kind: Kind, socket: string, options: grpc.ChannelOptions = 
   });
 }
 
-function client(channel: grpc.ChannelInterface, options: grpc.ClientOptions = {}): AnyClient {
+function client(channel: grpc.ChannelInterface, options: grpc.ClientOptions = {}, kind?: Kind): AnyClient {
+  if (kind === 'loopp-lean') return createClient(service, channel);
   return new Client('unused', grpc.credentials.createInsecure(), { ...options, channelOverride: channel });
 }
 
@@ -177,7 +180,7 @@ function collect(stream: NodeJS.EventEmitter): Promise<{ messages: Msg[]; code: 
   });
 }
 
-const KINDS: Kind[] = ['grpc-js', 'loopp'];
+const KINDS: Kind[] = ['grpc-js', 'loopp', 'loopp-lean'];
 
 describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
   let dir: string;
@@ -197,7 +200,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
       let c: AnyClient;
       before(() => {
         channel = makeChannel(kind, srv.socket);
-        c = client(channel);
+        c = client(channel, {}, kind);
       });
       after(() => channel.close());
 
@@ -225,6 +228,16 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
           trailers: { 'x-trailer': 'done', 'x-trailer-bin': 'bin:090807' },
         });
         assert.deepEqual(await unary(c, { text: 'trailers-only' }), { code: grpc.status.NOT_FOUND, details: 'nothing here', reply: null, trailers: {} });
+      });
+
+      it("a failed call's error is grpc-js's: message, fields, the caller's stack; which path the client took", async () => {
+        const err = await new Promise<grpc.ServiceError>((resolve) => c.unary({ text: 'trailers-only' }, (e: grpc.ServiceError) => resolve(e)));
+        assert.equal(err.message, '5 NOT_FOUND: nothing here');
+        assert.deepEqual([err.code, err.details, err.metadata instanceof grpc.Metadata], [5, 'nothing here', true]);
+        assert.match(err.stack ?? '', /\nfor call at\n[^]*h2-channel\.test\.js/);
+        // Own (lean) unary methods only on the lean kind; streaming methods stay grpc-js's everywhere.
+        assert.equal(Object.hasOwn(c, 'unary'), kind === 'loopp-lean');
+        assert.equal(Object.hasOwn(c, 'serverStream'), false);
       });
 
       it('server streaming: 500 messages in order, then OK with trailers', async () => {
@@ -322,6 +335,11 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
         assert.equal(out.code, 0);
         assert.deepEqual(statuses, [0]);
         assert.equal(seen.get(`${kind}-icpt`)?.md?.['x-tag'], `${kind}-icpt`);
+        // Call-level interceptors on the same client kind as the other tests (the lean one falls back).
+        const before = statuses.length;
+        const viaCall = await unary(c, { n: 2 }, new grpc.Metadata(), { interceptors: [addTag] });
+        assert.equal(viaCall.code, 0);
+        assert.deepEqual(statuses.slice(before), [0]);
       });
 
       it('call credentials add metadata', async () => {
@@ -358,7 +376,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
     describe(`${kind}: limits, states, failures`, () => {
       it('message size limits: RESOURCE_EXHAUSTED both ways', async () => {
         const channel = makeChannel(kind, srv.socket, { 'grpc.max_receive_message_length': 1000, 'grpc.max_send_message_length': 1000 });
-        const c = client(channel);
+        const c = client(channel, {}, kind);
         const received = await unary(c, { size: 2000 });
         assert.equal(received.code, grpc.status.RESOURCE_EXHAUSTED);
         assert.match(received.details!, /^Received message larger than max \(20\d\d vs\.? 1000\)$/);
@@ -394,7 +412,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
       it('nothing listening: UNAVAILABLE at once, TRANSIENT_FAILURE; waitForReady waits for the server', async () => {
         const socket = path.join(dir, `late-${kind}`);
         const channel = makeChannel(kind, socket, { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
-        const c = client(channel);
+        const c = client(channel, {}, kind);
         const out = await unary(c, { n: 1 }, new grpc.Metadata(), {}, false);
         assert.equal(out.code, grpc.status.UNAVAILABLE);
         assert.equal(channel.getConnectivityState(false), grpc.connectivityState.TRANSIENT_FAILURE);
@@ -411,7 +429,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
         const socket = path.join(dir, `down-${kind}`);
         let s = await startServer(socket);
         const channel = makeChannel(kind, socket);
-        const c = client(channel);
+        const c = client(channel, {}, kind);
         assert.equal((await unary(c, { n: 1 })).code, 0);
         const inflight = unary(c, { sleepMs: 5000 }, new grpc.Metadata(), {}, false);
         await sleep(100);
@@ -440,7 +458,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
         });
         await new Promise<void>((r) => proxy.listen(front, r));
         const channel = makeChannel(kind, front);
-        const c = client(channel);
+        const c = client(channel, {}, kind);
         assert.equal((await unary(c, { n: 1 })).code, 0);
         const inflight = unary(c, { sleepMs: 5000 }, new grpc.Metadata(), {}, false);
         await sleep(100);
@@ -465,12 +483,12 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
             creds.credentials = grpc.credentials.createSsl(Buffer.from(serverId.certPem));
             creds.tls = { ca: [serverId.certPem], servername: 'localhost' };
           }
-          return openAddressChannel({ kind, credentials: creds, options: {}, log: createLog('test') }, 'unix', socket);
+          return openAddressChannel({ kind: kind === 'grpc-js' ? 'grpc-js' : 'loopp', credentials: creds, options: {}, log: createLog('test') }, 'unix', socket);
         };
         const peer = open('peer');
-        const ok = await unary(client(peer), { n: 1 });
+        const ok = await unary(client(peer, {}, kind), { n: 1 });
         assert.deepEqual([ok.code, ok.reply?.n], [0, 2]);
-        if (kind === 'loopp') {
+        if (kind !== 'grpc-js') {
           const call = peer.createCall('/contract.Test/Unary', Infinity, undefined, null, undefined);
           await new Promise<void>((resolve) => {
             call.start(new grpc.Metadata(), { onReceiveMetadata: () => {}, onReceiveMessage: () => {}, onReceiveStatus: () => resolve() });
@@ -495,7 +513,7 @@ describe('HTTP/2 channel contract (grpc-js Channel vs H2Channel)', () => {
 
       it('close() lets a call in flight finish', async () => {
         const channel = makeChannel(kind, srv.socket);
-        const c = client(channel);
+        const c = client(channel, {}, kind);
         assert.equal((await unary(c, { n: 1 })).code, 0);
         const inflight = unary(c, { n: 2, sleepMs: 200 });
         await sleep(50);
