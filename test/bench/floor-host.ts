@@ -6,13 +6,15 @@
  *   node dist/test/bench/floor-host.js rpc    [--seq N] [--inflight C] [--calls M] [--warmup W] PLUGIN [ARGS…]
  *   node dist/test/bench/floor-host.js stdio  [--n N] [--bytes B] PLUGIN [ARGS…]
  *   node dist/test/bench/floor-host.js broker [--n N] PLUGIN [ARGS…]      (classic broker, plain)
+ *   node dist/test/bench/floor-host.js scale  [--n 100] [--workers 0|2] PLUGIN [ARGS…]
  */
 import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { launchFloor } from './floor/launch';
-import { connect, frame, onUnary, openCall, pb, replyOk, unary, unpb } from './floor/wire';
+import { Worker } from 'node:worker_threads';
+import { floorAddress, launchFloor, spawnFloor } from './floor/launch';
+import { connect, FloorStatusError, frame, onUnary, openCall, pb, replyOk, unary, unpb } from './floor/wire';
 import { measureGets, parseHostArgs } from './host-args';
 
 async function rpc(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
@@ -146,12 +148,74 @@ async function broker(flags: Map<string, number>, [command, ...args]: [string, .
   return { pluginServesMs, hostServesMs, errors: [] };
 }
 
-const modes: Record<string, (f: Map<string, number>, c: [string, ...string[]]) => Promise<object>> = { rpc, stdio, broker };
+/** Spawns one plugin and reads its handshake line: here, or in worker thread `i % workers.length`. */
+type Spawner = (i: number) => Promise<string>;
+
+async function spawners(workers: Worker[], command: string, args: string[]): Promise<{ spawn: Spawner; stop(): Promise<void> }> {
+  if (workers.length === 0) {
+    const launched: Promise<unknown>[] = [];
+    return {
+      spawn: async () => {
+        const { child, line } = await spawnFloor(command, args);
+        launched.push(new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r))));
+        return line;
+      },
+      stop: async () => void (await Promise.all(launched)),
+    };
+  }
+  const waiting = new Map<number, { resolve: (line: string) => void; reject: (err: Error) => void }>();
+  for (const w of workers) {
+    w.on('message', (m: { id: number; line?: string; error?: string } | 'stopped') => {
+      if (m === 'stopped') return;
+      const p = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.line !== undefined) p?.resolve(m.line);
+      else p?.reject(new Error(m.error));
+    });
+  }
+  return {
+    spawn: (id) => new Promise((resolve, reject) => (waiting.set(id, { resolve, reject }), (workers[id % workers.length] as Worker).postMessage({ id, command, args }))),
+    stop: async () => {
+      await Promise.all(workers.map((w) => new Promise((r) => (w.once('message', r), w.postMessage('stop')))));
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/**
+ * B6's floor: N plugins at once, each spawned, its handshake line read, an HTTP/2 session opened and
+ * one Get answered; the spawns on the main thread (--workers 0) or in worker threads (--workers 2,
+ * booted before the clock starts), to measure what moving fork() off the event loop gains.
+ */
+async function scale(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
+  const n = flags.get('n') ?? 100;
+  const workers = Array.from({ length: flags.get('workers') ?? 0 }, () => new Worker(path.join(__dirname, 'floor', 'spawn-worker.js')));
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
+  const s = await spawners(workers, command, args);
+  const sessions: http2.ClientHttp2Session[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const { network, address } = floorAddress(await s.spawn(i));
+      const session = connect(network, address);
+      sessions.push(session);
+      await unary(session, '/proto.KV/Get', pb({ 1: 'bench' })).catch((err: FloorStatusError) => {
+        if (err.code !== 2 && err.code !== 5) throw err; // a missing key is still a round trip
+      });
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  await Promise.all(sessions.map((session) => unary(session, '/plugin.GRPCController/Shutdown', pb({})).catch(() => undefined).then(() => session.close())));
+  await s.stop();
+  return { wallMs, n, workers: workers.length };
+}
+
+const modes: Record<string, (f: Map<string, number>, c: [string, ...string[]]) => Promise<object>> = { rpc, stdio, broker, scale };
 const [mode = '', ...rest] = process.argv.slice(2);
 const { flags, cmd } = parseHostArgs(rest);
 const fn = modes[mode];
 if (!fn || cmd.length === 0) {
-  console.error('usage: floor-host.js rpc|stdio|broker [--flag N …] PLUGIN [ARGS…]');
+  console.error('usage: floor-host.js rpc|stdio|broker|scale [--flag N …] PLUGIN [ARGS…]');
   process.exit(1);
 }
 fn(flags, cmd).then(

@@ -111,6 +111,22 @@ describe('benchmark programs', () => {
     assert.deepEqual(out.errors, []);
   });
 
+  for (const workers of [0, 2]) {
+    it(`scale: the floor host launches 5 Go plugins at once, spawning ${workers === 0 ? 'on the main thread' : 'in 2 worker threads'}, and leaves none running`, () => {
+      const cwd = tmpDir();
+      try {
+        const out = tsHost('scale', ['--n', '5', '--workers', String(workers), goBinary('kv-plugin-go')], cwd, FLOOR_HOST);
+        assert.deepEqual([out.n, out.workers], [5, workers]);
+        assert.ok((out.wallMs as number) > 0);
+        // Every plugin ran in cwd: none may still be running there once the host has returned.
+        const left = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && (() => { try { return fs.readlinkSync(`/proc/${e}/cwd`) === fs.realpathSync(cwd); } catch { return false; } })());
+        assert.deepEqual(left, []);
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('bin/kv-plugin-ts runs the esbuild bundle with a V8 code cache built by make-bins', () => {
     const launcher = fs.readFileSync(binary('kv-plugin-ts'), 'utf8');
     assert.match(launcher, /dist\/bundle\/kv-plugin-ts\.js/);

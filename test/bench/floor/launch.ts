@@ -38,17 +38,33 @@ function handshakeLine(child: ChildProcess, timeoutMs: number): Promise<string> 
   });
 }
 
-export async function launchFloor(command: string, args: string[], env: Record<string, string> = {}): Promise<FloorPlugin> {
+/** Spawns the plugin and reads its handshake line (worker threads run this too: floor-host.ts scale). */
+export async function spawnFloor(command: string, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(command, args, {
     env: { ...process.env, [COOKIE.key]: COOKIE.value, PLUGIN_PROTOCOL_VERSIONS: '1', PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.on('data', () => undefined);
-  const line = await handshakeLine(child, 10_000);
+  return { child, line: await handshakeLine(child, 10_000) };
+}
+
+/** The announced address of a plain gRPC plugin's handshake line. */
+export function floorAddress(line: string): { network: string; address: string } {
   const [core, , network, address, protocol, cert] = line.split('|');
   if (core !== '1' || protocol !== 'grpc' || !network || !address || cert) {
-    child.kill('SIGKILL');
     throw new Error(`floor host takes a plain gRPC plugin (core 1, no certificate); handshake was ${JSON.stringify(line)}`);
+  }
+  return { network, address };
+}
+
+export async function launchFloor(command: string, args: string[], env: Record<string, string> = {}): Promise<FloorPlugin> {
+  const { child, line } = await spawnFloor(command, args, env);
+  let network: string, address: string;
+  try {
+    ({ network, address } = floorAddress(line));
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
   const session = connect(network, address);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
