@@ -103,20 +103,37 @@ interface Ending {
   trailer: grpc.Metadata | undefined;
   pending: CallStatus;
 }
+const ENDING = Symbol('ending');
+type Writing = (Writable | Duplex) & { readonly call: CallInterface; [ENDING]: Ending };
 
-function writeTo(call: CallInterface, chunk: unknown, done: () => void): void {
-  call.sendMessage(chunk, done);
+function startEnding(stream: Writing): void {
+  stream[ENDING] = { trailer: undefined, pending: OK_STATUS };
+  stream.on('error', (err) => {
+    stream[ENDING].pending = errorToStatus(err);
+    stream.end();
+  });
 }
 
-function finish(call: CallInterface, e: Ending, done: (err?: Error | null) => void): void {
-  done(null);
-  call.sendStatus({ ...e.pending, metadata: e.pending.metadata ?? e.trailer ?? null });
-}
+/** WritableCall's and DuplexCall's shared methods: writes are messages, the end is the status. */
+const writingSide: Pick<Writable, '_write' | '_final' | 'end'> & ThisType<Writing> = {
+  _write(chunk: unknown, _encoding: string, done: () => void): void {
+    this.call.sendMessage(chunk, done);
+  },
+  _final(done: (err?: Error | null) => void): void {
+    done(null);
+    const e = this[ENDING];
+    this.call.sendStatus({ ...e.pending, metadata: e.pending.metadata ?? e.trailer ?? null });
+  },
+  end(metadata?: unknown): Writing {
+    if (metadata) this[ENDING].trailer = metadata as grpc.Metadata;
+    return (Writable.prototype.end as (this: Writing) => Writing).call(this);
+  },
+};
 
 export interface WritableCall extends Surface {}
 export class WritableCall extends Writable {
   cancelled = false;
-  readonly #ending: Ending = { trailer: undefined, pending: OK_STATUS };
+  declare [ENDING]: Ending;
   constructor(
     readonly path: string,
     readonly call: CallInterface,
@@ -125,27 +142,14 @@ export class WritableCall extends Writable {
   ) {
     super({ objectMode: true });
     this[MD] = metadata;
-    this.on('error', (err) => {
-      this.#ending.pending = errorToStatus(err);
-      this.end();
-    });
-  }
-  override _write(chunk: unknown, _encoding: string, done: () => void): void {
-    writeTo(this.call, chunk, done);
-  }
-  override _final(done: (err?: Error | null) => void): void {
-    finish(this.call, this.#ending, done);
-  }
-  override end(metadata?: unknown): this {
-    if (metadata) this.#ending.trailer = metadata as grpc.Metadata;
-    return super.end();
+    startEnding(this);
   }
 }
 
 export interface DuplexCall extends Surface {}
 export class DuplexCall extends Duplex {
   cancelled = false;
-  readonly #ending: Ending = { trailer: undefined, pending: OK_STATUS };
+  declare [ENDING]: Ending;
   constructor(
     readonly path: string,
     readonly call: CallInterface,
@@ -153,25 +157,14 @@ export class DuplexCall extends Duplex {
   ) {
     super({ objectMode: true });
     this[MD] = metadata;
-    this.on('error', (err) => {
-      this.#ending.pending = errorToStatus(err);
-      this.end();
-    });
+    startEnding(this);
   }
   override _read(): void {
     this.call.startRead();
   }
-  override _write(chunk: unknown, _encoding: string, done: () => void): void {
-    writeTo(this.call, chunk, done);
-  }
-  override _final(done: (err?: Error | null) => void): void {
-    finish(this.call, this.#ending, done);
-  }
-  override end(metadata?: unknown): this {
-    if (metadata) this.#ending.trailer = metadata as grpc.Metadata;
-    return super.end();
-  }
 }
+Object.assign(WritableCall.prototype, writingSide);
+Object.assign(DuplexCall.prototype, writingSide);
 
 const metadataAccessor: PropertyDescriptor & ThisType<Surface> = {
   get(): grpc.Metadata {
