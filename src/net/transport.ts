@@ -5,8 +5,7 @@
  * so permissions are set before the address is published and multiplexed streams can share the path.
  */
 import { randomInt } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
+import { chmodSync, chownSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -124,11 +123,13 @@ export async function listenUnix(options: UnixListenOptions = {}): Promise<Liste
       })());
     try {
       // Nobody knows the path before the handshake is printed, so tightening it now closes the window.
+      // Synchronous: a metadata call on a local file costs microseconds, a trip through libuv's thread
+      // pool an event-loop turn more before the broker can send the ConnInfo (B4).
       if (gid !== undefined) {
-        await fsp.chown(socketPath, -1, gid);
-        await fsp.chmod(socketPath, 0o660);
+        chownSync(socketPath, -1, gid);
+        chmodSync(socketPath, 0o660);
       } else {
-        await fsp.chmod(socketPath, 0o600);
+        chmodSync(socketPath, 0o600);
       }
     } catch (err) {
       await close();
