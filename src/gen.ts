@@ -13,6 +13,15 @@ export { GRPCStdioClient, GRPCStdioService, StdioData, StdioData_Channel } from 
 // gRPC health
 export { HealthCheckRequest, HealthCheckResponse, HealthCheckResponse_ServingStatus, HealthClient, HealthServer, HealthService } from './gen/grpc/health/v1/health';
 
+// gRPC server reflection: v1 and its older name v1alpha (the same messages, so one set of types)
+export { ServerReflectionClient as ReflectionV1Client, ServerReflectionService as ReflectionV1Service } from './gen/grpc/reflection/v1/reflection';
+export type { ServerReflectionRequest, ServerReflectionResponse } from './gen/grpc/reflection/v1/reflection';
+export { ServerReflectionClient as ReflectionV1AlphaClient, ServerReflectionService as ReflectionV1AlphaService } from './gen/grpc/reflection/v1alpha/reflection';
+
+/** Every proto under src/gen (with imports, without source info) as a serialized FileDescriptorSet; loaded on first use. */
+import type * as DescriptorSetModule from './gen/descriptor-set';
+export const shippedDescriptorSet = (): Uint8Array => (require('./gen/descriptor-set') as typeof DescriptorSetModule).fileDescriptorSet();
+
 // well-known types
 export { Empty } from './gen/google/protobuf/empty';
 export { Timestamp } from './gen/google/protobuf/timestamp';
