@@ -29,7 +29,6 @@ function eachField(bytes: Uint8Array, visit: (fieldNo: number, wireType: WireTyp
   const reader = new BinaryReader(bytes);
   while (reader.pos < reader.len) {
     const [fieldNo, wireType] = reader.tag();
-    if (fieldNo === 0) throw new Error(`field number 0 at byte ${reader.pos}`);
     if (!visit(fieldNo, wireType, reader)) reader.skip(wireType, fieldNo);
   }
 }

@@ -86,7 +86,7 @@ function decode<T>(what: string, input: Uint8Array, read: () => T): T {
   try {
     return read();
   } catch (err) {
-    throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors: ${what} is not a descriptor: ${messageOf(err)}`, { input, cause: err, hint: HINT });
+    throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors: ${what} does not decode: ${messageOf(err)}`, { input, cause: err, hint: HINT });
   }
 }
 
