@@ -2,8 +2,8 @@
  * gRPC server reflection on TS plugins, seen by real clients: go-interop's reflect-probe-go (a
  * go-plugin v1.8.0 host that lists, resolves every service into a protodesc registry and calls
  * proto.KV with dynamicpb messages) against kv-plugin-ts on both server kinds, multiplexed, over
- * v1alpha, by name only, turned off, with proto-loader definitions; the same probe against the Go
- * reference kv-plugin-go; and a TS reflection client on a loopp host's connection for the stream's
+ * v1alpha, by name only, turned off, with proto-loader definitions, and against the TS relayer LOOP;
+ * the same probe against the Go reference kv-plugin-go; and a TS reflection client on a loopp host's connection for the stream's
  * rules (imports sent once, errors, extensions, an empty request).
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { grpcPlugin, startPlugin, type PluginClient } from '../../src/index';
+import { LOOP_KINDS, asCmdEnv, newEnvConfig } from '../../src/loop/index';
 import { ReflectionV1AlphaService, ReflectionV1Service, type ServerReflectionRequest, type ServerReflectionResponse } from '../../src/gen';
 import { binary, childPids, fixture, goBinary, listDir, rmDir, run, shellCommand, tmpDir } from '../helpers';
 
@@ -40,8 +41,8 @@ interface ProbeReport {
   kv?: { get?: string; error?: string };
 }
 
-async function probe(plugin: string[], flags: string[] = []): Promise<ProbeReport> {
-  const r = await run(goBinary('reflect-probe-go'), flags, { cwd: work, env: { ...process.env, TMPDIR: sockTmp, PLUGIN_CMD: shellCommand(...plugin) }, timeoutMs: 30_000 });
+async function probe(plugin: string[], flags: string[] = [], env: Record<string, string> = {}): Promise<ProbeReport> {
+  const r = await run(goBinary('reflect-probe-go'), flags, { cwd: work, env: { ...process.env, ...env, TMPDIR: sockTmp, PLUGIN_CMD: shellCommand(...plugin) }, timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /\[ERROR\]|plugin failed to exit gracefully/);
   assert.deepEqual(listDir(sockTmp), [], 'no socket left behind');
@@ -165,6 +166,36 @@ describe('reflect-probe-go -> kv-plugin-ts', () => {
     assert.deepEqual(r.resolved, { ...LOOPP_RESOLVED, 'proto.KV': { file: 'proto.proto', methods: ['Get', 'Put'] } });
     assert.deepEqual(r.files, [...LOOPP_FILES, 'proto.proto']);
     assert.deepEqual(r.kv, { get: 'written through reflection' });
+  });
+});
+
+describe('reflect-probe-go -> relayer-loop-ts (a LOOP: loopp describes the LOOP services too)', () => {
+  it('loop.PluginRelayer and loop.Service resolve, with every file they import', async () => {
+    const { handshake } = LOOP_KINDS.relayer;
+    const env = Object.fromEntries(asCmdEnv(newEnvConfig({ prometheusPort: 0 })));
+    const r = await probe([binary('relayer-loop-ts')], ['-automtls', '-cookie', `${handshake.magicCookieKey}=${handshake.magicCookieValue}`, '-app-version', '0'], env);
+    assert.deepEqual(r.services, ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'loop.PluginRelayer', 'loop.Service', 'plugin.GRPCBroker', 'plugin.GRPCController', 'plugin.GRPCStdio']);
+    assert.deepEqual(r.resolved, {
+      ...LOOPP_RESOLVED,
+      'loop.PluginRelayer': { file: 'loop/relayer.proto', methods: ['NewRelayer'] },
+      'loop.Service': { file: 'loop/relayer.proto', methods: ['Name', 'Ready', 'HealthReport'] },
+    });
+    assert.deepEqual(r.files, [
+      'codec/codec.proto',
+      'google/protobuf/empty.proto',
+      'google/protobuf/struct.proto',
+      'grpc/health/v1/health.proto',
+      'grpc/reflection/v1/reflection.proto',
+      'grpc/reflection/v1alpha/reflection.proto',
+      'loop/chain/common/query.proto',
+      'loop/contract_reader.proto',
+      'loop/relayer.proto',
+      'plugin/grpc_broker.proto',
+      'plugin/grpc_controller.proto',
+      'plugin/grpc_stdio.proto',
+    ]);
+    assert.deepEqual(r.notFound, {});
+    assert.equal(r.kv, undefined);
   });
 });
 

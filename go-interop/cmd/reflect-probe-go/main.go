@@ -1,4 +1,4 @@
-// Command reflect-probe-go is a go-plugin (v1.8.0) host that starts the KV
+// Command reflect-probe-go is a go-plugin (v1.8.0) host that starts the
 // plugin given by `sh -c "$PLUGIN_CMD"` and explores it the way grpcurl does,
 // over gRPC server reflection on the plugin's own connection
 // (GRPCClient.Conn, so AutoMTLS and multiplexing are the host's):
@@ -8,10 +8,17 @@
 //  3. file_by_filename for every file received (each must come back first);
 //  4. a registry of every file received (protodesc), in which each service
 //     and its methods must resolve;
-//  5. proto.KV's Put then Get, called with dynamicpb messages built from the
-//     reflected descriptors only, so the descriptors were complete.
+//  5. proto.KV's Put then Get (when the plugin serves proto.KV), called with
+//     dynamicpb messages built from the reflected descriptors only, so the
+//     descriptors were complete.
 //
-//	reflect-probe-go [-automtls] [-mux] [-api v1|v1alpha] [-symbol NAME]... [-key K -value V]
+// Usage:
+//
+//	reflect-probe-go [-automtls] [-mux] [-api v1|v1alpha] [-symbol NAME]...
+//	    [-key K] [-value V] [-cookie KEY=VALUE] [-app-version N]
+//
+// The handshake is the KV example's unless -cookie (and -app-version) name
+// another plugin's, e.g. a Chainlink LOOP's (app protocol version 0).
 //
 // Output is one JSON object on stdout (exit 0) whenever the plugin started:
 // a refused reflection stream is reported in it (listError), as are
@@ -45,6 +52,8 @@ var (
 	api      = flag.String("api", "v1", "reflection API: v1 or v1alpha")
 	key      = flag.String("key", "reflect-probe", "proto.KV key to Put and Get")
 	value    = flag.String("value", "written through reflection", "proto.KV value to Put")
+	cookie   = flag.String("cookie", "", "the plugin's magic cookie KEY=VALUE (default: the KV example's)")
+	version  = flag.Uint("app-version", 1, "the app protocol version offered with -cookie")
 	symbols  symbolList
 )
 
@@ -65,9 +74,17 @@ func run() error {
 	if cmdline == "" {
 		return errors.New("PLUGIN_CMD is not set")
 	}
+	handshake := kv.Handshake
+	if *cookie != "" {
+		k, v, ok := strings.Cut(*cookie, "=")
+		if !ok {
+			return fmt.Errorf("-cookie must be KEY=VALUE, not %q", *cookie)
+		}
+		handshake = plugin.HandshakeConfig{ProtocolVersion: *version, MagicCookieKey: k, MagicCookieValue: v}
+	}
 	cmd := shellcmd.Command(cmdline)
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:     kv.Handshake,
+		HandshakeConfig:     handshake,
 		Plugins:             plugin.PluginSet{"kv": &kv.Plugin{}},
 		Cmd:                 cmd,
 		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},

@@ -30,7 +30,7 @@ type Report struct {
 	Symbols map[string]string `json:"symbols"`
 	// Files: every file received, sorted.
 	Files []string `json:"files"`
-	// ByFilename: files that file_by_filename did not return first.
+	// ByFilenameMismatch: files that file_by_filename did not return first.
 	ByFilenameMismatch []string `json:"byFilenameMismatch"`
 	RegistryError      string   `json:"registryError,omitempty"`
 	KV                 *KVCalls `json:"kv,omitempty"`
