@@ -13,7 +13,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { grpcPlugin, startPlugin, type PluginClient } from '../../src/index';
 import { LOOP_KINDS, asCmdEnv, newEnvConfig } from '../../src/loop/index';
-import { ReflectionV1AlphaService, ReflectionV1Service, type ServerReflectionRequest, type ServerReflectionResponse } from '../../src/gen';
+import { ReflectionV1Service, reflectionV1Alpha, type ServerReflectionRequest, type ServerReflectionResponse } from '../../src/gen';
 import { binary, childPids, fixture, goBinary, listDir, rmDir, run, shellCommand, tmpDir } from '../helpers';
 
 let work: string;
@@ -257,7 +257,8 @@ class Session {
 
 type ReflectionPlugins = { reflect: ReturnType<typeof reflectPlugin> };
 function reflectPlugin() {
-  return grpcPlugin({ client: ({ createClient }) => ({ v1: createClient(ReflectionV1Service), v1alpha: createClient(ReflectionV1AlphaService) }) });
+  // v1alpha through its own generated definition: the server answers it with v1's codecs.
+  return grpcPlugin({ client: ({ createClient }) => ({ v1: createClient(ReflectionV1Service), v1alpha: createClient(reflectionV1Alpha().ServerReflectionService) }) });
 }
 
 describe('a TS reflection client on a loopp host connection -> kv-plugin-ts', () => {

@@ -60,8 +60,8 @@ describe('reflection descriptors (property)', () => {
     if (CHECK_COVERAGE) assert.ok(outcomes.ok > 0 && outcomes.refused > 0, JSON.stringify(outcomes));
   });
 
-  it('arrays of anything (bytes, strings, objects, messages without a $typeName): files or ERR_LOOPP_DESCRIPTORS', (t) => {
-    const file = fc.oneof(fc.uint8Array({ maxLength: 60 }), fc.anything(), fc.record({ $typeName: fc.constantFrom('google.protobuf.FileDescriptorProto', 'x') }, { requiredKeys: [] }));
+  it('arrays of anything (bytes, strings, objects): files or ERR_LOOPP_DESCRIPTORS', (t) => {
+    const file = fc.oneof(fc.uint8Array({ maxLength: 60 }), fc.anything());
     check(
       t,
       fc.property(fc.array(file, { maxLength: 4 }), (files) => {

@@ -134,11 +134,10 @@ describe("servePlugin's reflection option", () => {
     assert.deepEqual(reflectionSetting(false), { enabled: false });
   });
 
-  it('takes a FileDescriptorSet, serialized files, and protobuf-es FileDescriptorProto messages alike', () => {
+  it('takes a FileDescriptorSet and a list of serialized files alike', () => {
     const file = everyKind('a.b');
     const fromSet = readDescriptors(asSet(file));
     assert.deepEqual(readDescriptors([toBinary(FileDescriptorProtoSchema, file)]), fromSet);
-    assert.deepEqual(readDescriptors([file]), fromSet);
     assert.deepEqual(fromSet.map((f) => f.name), ['kinds.proto']);
   });
 
@@ -148,7 +147,8 @@ describe("servePlugin's reflection option", () => {
     bad(() => readDescriptors(new Uint8Array(0)), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors: the FileDescriptorSet holds no file');
     bad(() => readDescriptors(new Uint8Array([1, 2, 3])), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors: the FileDescriptorSet does not decode: illegal tag: field no 0 wire type 1');
     bad(() => readDescriptors(Uint8Array.from([0x0a, 0x03, 0x12, 0x01, 0x61])), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors: file 0 of the FileDescriptorSet does not decode: a FileDescriptorProto without a name (field 1)');
-    bad(() => readDescriptors([single, 'kinds.proto' as never]), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors[1]: expected a Uint8Array or a FileDescriptorProto message, got string');
+    bad(() => readDescriptors([single, 'kinds.proto' as never]), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors[1]: expected a Uint8Array (a serialized FileDescriptorProto), got string');
+    bad(() => readDescriptors([everyKind('a.b') as never]), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors[0]: expected a Uint8Array (a serialized FileDescriptorProto), got an object (Object)');
     bad(() => readDescriptors({ file: [] } as never), 'ERR_LOOPP_DESCRIPTORS', 'reflection.descriptors: expected a Uint8Array or an array, got an object (Object)');
     bad(() => reflectionSetting('on' as never), 'ERR_LOOPP_CONFIG', 'servePlugin: reflection must be an object or a boolean, got string');
   });

@@ -2,7 +2,6 @@
  * servePlugin's `reflection` option: on or off, and the descriptors of the application's services,
  * checked when the plugin starts so a wrong value fails there and not in some later grpcurl session.
  */
-import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { ConfigError, messageOf } from '../../core/errors';
 import { describeFile, splitDescriptorSet, type DescribedFile } from './descriptors';
 
@@ -19,15 +18,14 @@ export interface ReflectionOptions {
    * Descriptors of the application's services and of everything they import:
    * - a serialized `google.protobuf.FileDescriptorSet` (a `Uint8Array`): `buf build -o set.binpb`,
    *   `protoc --include_imports --descriptor_set_out=set.binpb`, `grpc_tools_node_protoc` likewise;
-   * - or a list of files, each a serialized `google.protobuf.FileDescriptorProto` (ts-proto's
-   *   `outputSchema` after encoding, see docs/plugin.md) or a `FileDescriptorProto` message of
-   *   `@bufbuild/protobuf` (protobuf-es: `file_<name>.proto`).
+   * - or a list of serialized `google.protobuf.FileDescriptorProto`s (e.g. ts-proto's `outputSchema`
+   *   or protobuf-es's `file_<name>.proto`, encoded: see docs/plugin.md).
    *
    * A file of the same name as one of loopp's own protos is ignored (loopp's wins). Imports that
    * neither these descriptors nor loopp's own provide are logged as a warning at the first
    * reflection request; clients then cannot build the files that need them.
    */
-  descriptors?: Uint8Array | readonly (Uint8Array | FileDescriptorProto)[];
+  descriptors?: Uint8Array | readonly Uint8Array[];
 }
 
 /** The reflection setting after checking: off, or on with the application's files. */
@@ -35,7 +33,7 @@ export type ReflectionSetting = { readonly enabled: false } | { readonly enabled
 
 const HINT =
   'Pass a serialized FileDescriptorSet (buf build -o set.binpb; protoc --include_imports --descriptor_set_out=set.binpb) ' +
-  'or an array of serialized FileDescriptorProto / @bufbuild/protobuf FileDescriptorProto messages. See docs/plugin.md, "Reflection".';
+  'or an array of serialized FileDescriptorProtos. See docs/plugin.md, "Reflection".';
 
 /** Checks servePlugin's `reflection` (default on); throws ConfigError `ERR_LOOPP_DESCRIPTORS` (or `ERR_LOOPP_CONFIG` for a value of the wrong kind). */
 export function reflectionSetting(option: ReflectionOptions | boolean | undefined): ReflectionSetting {
@@ -62,24 +60,11 @@ export function readDescriptors(descriptors: ReflectionOptions['descriptors']): 
     throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors: expected a Uint8Array or an array, got ${kindOf(descriptors)}`, { input: descriptors, hint: HINT });
   }
   return (descriptors as readonly unknown[]).map((d, i) => {
-    const bytes = fileBytes(d, i);
-    return decode(`reflection.descriptors[${i}]`, bytes, () => describeFile(bytes));
-  });
-}
-
-function fileBytes(d: unknown, i: number): Uint8Array {
-  if (d instanceof Uint8Array) return d;
-  if (typeof d === 'object' && d !== null && (d as { $typeName?: unknown }).$typeName === 'google.protobuf.FileDescriptorProto') {
-    // Only a caller of protobuf-es has such a message, so its library is loaded already.
-    const { toBinary } = require('@bufbuild/protobuf') as typeof import('@bufbuild/protobuf');
-    const { FileDescriptorProtoSchema } = require('@bufbuild/protobuf/wkt') as typeof import('@bufbuild/protobuf/wkt');
-    try {
-      return toBinary(FileDescriptorProtoSchema, d as FileDescriptorProto);
-    } catch (err) {
-      throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors[${i}]: the FileDescriptorProto message does not encode: ${messageOf(err)}`, { input: d, cause: err, hint: HINT });
+    if (!(d instanceof Uint8Array)) {
+      throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors[${i}]: expected a Uint8Array (a serialized FileDescriptorProto), got ${kindOf(d)}`, { input: d, hint: HINT });
     }
-  }
-  throw new ConfigError('ERR_LOOPP_DESCRIPTORS', `reflection.descriptors[${i}]: expected a Uint8Array or a FileDescriptorProto message, got ${kindOf(d)}`, { input: d, hint: HINT });
+    return decode(`reflection.descriptors[${i}]`, d, () => describeFile(d));
+  });
 }
 
 function decode<T>(what: string, input: Uint8Array, read: () => T): T {

@@ -6,12 +6,13 @@
  * @grpc/reflection, which needs protobufjs, proto-loader and google-protobuf at run time and lists
  * the services of its package definition instead of those the server serves (docs/plugin.md).
  *
- * Nothing is decoded until the first request: the index of files is built then (under 1 ms for
- * loopp's 30 files) and again only when a proto-loader service brought new descriptors.
+ * Nothing is decoded until the first request: the index of files is built then (loopp's 20 files,
+ * 28 KB, 710 names: about 6 ms in a fresh process, mostly JIT warm-up; 0.4 ms once warm) and again
+ * only when a proto-loader service brought new descriptors.
  */
 import * as grpc from '@grpc/grpc-js';
 import { messageOf } from '../../core/errors';
-import { ReflectionV1AlphaService, ReflectionV1Service, shippedDescriptorSet, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen';
+import { ReflectionV1Service, shippedDescriptorSet, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen';
 import type { GrpcServer } from '../../net/h2server/server';
 import type { HclogLogger } from '../../wire/hclog';
 import type { ServiceCatalog } from './catalog';
@@ -28,6 +29,11 @@ export interface ReflectionSources {
 type Answer = ServerReflectionResponse['messageResponse'];
 
 const NOT_FOUND = grpc.status.NOT_FOUND;
+
+/** v1alpha: v1's methods and codecs (the messages are the same) under the older package's paths. */
+const ReflectionV1AlphaService: grpc.ServiceDefinition = Object.fromEntries(
+  Object.entries(ReflectionV1Service).map(([name, m]) => [name, { ...m, path: m.path.replace('/grpc.reflection.v1.', '/grpc.reflection.v1alpha.') }]),
+);
 
 /** Adds both reflection services to `server`. */
 export function addReflection(server: GrpcServer, sources: ReflectionSources): void {
