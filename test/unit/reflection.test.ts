@@ -4,6 +4,7 @@
  * errors, the file index (first wins, imports once per stream) and the service catalog.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -15,6 +16,9 @@ import { ServiceCatalog } from '../../src/plugin/reflection/catalog';
 import { describeFile, splitDescriptorSet, type DescribedFile } from '../../src/plugin/reflection/descriptors';
 import { FileIndex } from '../../src/plugin/reflection/file-index';
 import { readDescriptors, reflectionSetting } from '../../src/plugin/reflection/options';
+import { addReflection } from '../../src/plugin/reflection/service';
+import { createHclogLogger } from '../../src/wire/hclog';
+import type { GrpcServer } from '../../src/net/h2server/server';
 import { KVService } from '../../fixtures/gen/examples/kv/kv';
 import { fileDescriptorSet as examplesSet } from '../../fixtures/gen/descriptor-set';
 
@@ -211,5 +215,29 @@ describe('ServiceCatalog', () => {
     server.addService({ get: method } as unknown as grpc.ServiceDefinition, {});
     assert.equal(catalog.loaderGeneration, 1);
     assert.deepEqual(catalog.loaderFiles(), files);
+  });
+});
+
+describe('the reflection stream', () => {
+  it('a request that throws ends its stream with INTERNAL and an hclog error; the plugin is not taken down', () => {
+    const handlers: ((call: unknown) => void)[] = [];
+    const server = { addService: (_d: unknown, impl: { serverReflectionInfo: (call: unknown) => void }) => handlers.push(impl.serverReflectionInfo) } as unknown as GrpcServer;
+    const catalog = new ServiceCatalog();
+    catalog.services = () => {
+      throw new Error('catalog broken');
+    };
+    const lines: string[] = [];
+    addReflection(server, { catalog, files: [], logger: createHclogLogger({ write: (l) => lines.push(l) }) });
+    assert.equal(handlers.length, 2, 'v1 and v1alpha');
+    const call = Object.assign(new EventEmitter(), { write: () => assert.fail('nothing is written'), end: () => {}, pause: () => {}, resume: () => {} });
+    const errors: unknown[] = [];
+    call.on('error', (e) => errors.push(e));
+    handlers[0]?.(call);
+    call.emit('data', { host: '', messageRequest: { $case: 'listServices', value: '' } });
+    call.emit('data', { host: '', messageRequest: { $case: 'listServices', value: '' } });
+    assert.deepEqual(errors, [{ code: grpc.status.INTERNAL, details: 'reflection failed: catalog broken' }], 'one status, later requests ignored');
+    assert.equal(lines.length, 1);
+    const entry = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    assert.deepEqual([entry['@level'], entry['@message'], entry.error], ['error', 'reflection: a request failed', 'catalog broken']);
   });
 });

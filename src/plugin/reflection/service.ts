@@ -38,21 +38,32 @@ const ReflectionV1AlphaService: grpc.ServiceDefinition = Object.fromEntries(
 /** Adds both reflection services to `server`. */
 export function addReflection(server: GrpcServer, sources: ReflectionSources): void {
   const index = lazyIndex(sources);
-  const handler = (call: grpc.ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>): void => serveStream(call, sources.catalog, index);
+  const handler = (call: grpc.ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>): void => serveStream(call, sources, index);
   server.addService(ReflectionV1Service, { serverReflectionInfo: handler });
   server.addService(ReflectionV1AlphaService, { serverReflectionInfo: handler });
 }
 
 /** One client session: each request answered in order; files sent on it are not sent again as imports. */
-function serveStream(call: grpc.ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>, catalog: ServiceCatalog, index: () => FileIndex): void {
+function serveStream(call: grpc.ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>, sources: ReflectionSources, index: () => FileIndex): void {
   const sent = new Set<string>();
   let ended = false;
+  const fail = (code: grpc.status, details: string): void => {
+    ended = true;
+    call.emit('error', { code, details });
+  };
   call.on('data', (request: ServerReflectionRequest) => {
     if (ended) return;
-    const answer = respond(request, catalog, index, sent);
+    let answer: Answer | undefined;
+    try {
+      answer = respond(request, sources.catalog, index, sent);
+    } catch (err) {
+      // A debugging aid must never take the plugin down: the stream ends, the plugin serves on.
+      sources.logger.error('reflection: a request failed', { error: messageOf(err) });
+      fail(grpc.status.INTERNAL, `reflection failed: ${messageOf(err)}`);
+      return;
+    }
     if (answer === undefined) {
-      ended = true;
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'invalid MessageRequest: none set' });
+      fail(grpc.status.INVALID_ARGUMENT, 'invalid MessageRequest: none set');
       return;
     }
     const more = call.write({ validHost: request.host, originalRequest: request, messageResponse: answer });
