@@ -18,8 +18,8 @@ export interface ReflectionOptions {
    * Descriptors of the application's services and of everything they import:
    * - a serialized `google.protobuf.FileDescriptorSet` (a `Uint8Array`): `buf build -o set.binpb`,
    *   `protoc --include_imports --descriptor_set_out=set.binpb`, `grpc_tools_node_protoc` likewise;
-   * - or a list of serialized `google.protobuf.FileDescriptorProto`s (e.g. ts-proto's `outputSchema`
-   *   or protobuf-es's `file_<name>.proto`, encoded: see docs/plugin.md).
+   * - or a list of serialized `google.protobuf.FileDescriptorProto`s (e.g. protobuf-es's
+   *   `toBinary(FileDescriptorProtoSchema, file_<name>.proto)`; see docs/plugin.md).
    *
    * A file of the same name as one of loopp's own protos is ignored (loopp's wins). Imports that
    * neither these descriptors nor loopp's own provide are logged as a warning at the first
