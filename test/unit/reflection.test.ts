@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, file_google_protobuf_struct, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { ConfigError } from '../../src/core/errors';
 import { shippedDescriptorSet } from '../../src/gen';
 import { createGrpcServer } from '../../src/net/h2server/server';
@@ -143,6 +143,12 @@ describe("servePlugin's reflection option", () => {
     const fromSet = readDescriptors(asSet(file));
     assert.deepEqual(readDescriptors([toBinary(FileDescriptorProtoSchema, file)]), fromSet);
     assert.deepEqual(fromSet.map((f) => f.name), ['kinds.proto']);
+  });
+
+  it("takes protobuf-es's generated file descriptors, encoded (docs/plugin.md)", () => {
+    const [struct] = readDescriptors([toBinary(FileDescriptorProtoSchema, file_google_protobuf_struct.proto)]);
+    assert.equal(struct?.name, 'google/protobuf/struct.proto');
+    assert.deepEqual(struct?.symbols.slice(0, 3), ['google.protobuf.Struct', 'google.protobuf.Struct.fields', 'google.protobuf.Struct.FieldsEntry']);
   });
 
   it('says what is wrong, with ERR_LOOPP_DESCRIPTORS', () => {
