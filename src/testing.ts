@@ -26,7 +26,7 @@ import { DIAGNOSE_TEXT, parseHandshakeLine, type Handshake } from './wire/handsh
 import type { HclogLevel } from './wire/hclog';
 import { PluginClient } from './host/plugin-client';
 import { createExitState, type ProcessControl } from './host/runner/exit-state';
-import { connect, ensureConnected } from './host/start';
+import { connect, ensureConnected, requireCount } from './host/start';
 import { startDeadline } from './host/start-deadline';
 import { createStderrPump, type PluginLogEntry, type StderrPump } from './host/stderr';
 import { serveWith, type PluginServer } from './plugin/serve';
@@ -94,6 +94,7 @@ const DEFAULT_HANDSHAKE: HandshakeConfig = { protocolVersion: 1, magicCookieKey:
 /** Serves `plugins` in this process and returns a connected client to it. */
 export async function servePluginInProcess<P extends PluginSet>(options: ServePluginInProcessOptions<P>): Promise<InProcessPlugin<P>> {
   const handshake = options.handshake ?? DEFAULT_HANDSHAKE;
+  for (const key of ['startTimeoutMs', 'gracefulShutdownMs'] as const) requireCount(key, options[key]);
   const table = versionTable('host', handshake.protocolVersion, options.plugins, options.versionedPlugins);
   if (table.size === 0) {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'servePluginInProcess needs `plugins` or `versionedPlugins`', { hint: 'Pass the plugin set the plugin serves.' });

@@ -167,7 +167,8 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   }
 }
 
-function requireCount(name: string, v: number | undefined): void {
+/** @internal Also loopp/testing's. */
+export function requireCount(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
     throw new ConfigError('ERR_LOOPP_CONFIG', `${name} must be a non-negative integer`, { input: v, hint: `Pass a whole number of ${name.endsWith('Ms') ? 'milliseconds' : 'units'}.` });
   }

@@ -258,8 +258,20 @@ describe('servePluginInProcess: the one teardown path', () => {
       assert.deepEqual(listDir(tmp), []);
     });
 
-    it('no plugins: ConfigError ERR_LOOPP_CONFIG', async () => {
+    it('no plugins, or a bad number of milliseconds: ConfigError ERR_LOOPP_CONFIG naming the input', async () => {
       await assert.rejects(servePluginInProcess({}), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_CONFIG');
+      for (const bad of [{ startTimeoutMs: -1 }, { gracefulShutdownMs: Number.NaN }, { startTimeoutMs: 1.5 }]) {
+        await assert.rejects(
+          servePluginInProcess({ plugins: kvPlugins(), ...bad }),
+          (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_CONFIG' && Object.is(e.input, Object.values(bad)[0]),
+        );
+      }
+      assert.deepEqual(listDir(tmp), []);
+    });
+
+    it('a cookie servePlugin refuses (empty key): its ConfigError, nothing left', async () => {
+      const handshake = { protocolVersion: 1, magicCookieKey: '', magicCookieValue: 'x' };
+      await assert.rejects(servePluginInProcess({ plugins: kvPlugins(), handshake }), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_ENV');
       assert.deepEqual(listDir(tmp), []);
     });
   });
