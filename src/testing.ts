@@ -96,6 +96,7 @@ export async function servePluginInProcess<P extends PluginSet>(options: ServePl
   const handshake = options.handshake ?? DEFAULT_HANDSHAKE;
   for (const key of ['startTimeoutMs', 'gracefulShutdownMs'] as const) requireCount(key, options[key]);
   const table = versionTable('host', handshake.protocolVersion, options.plugins, options.versionedPlugins);
+  const versions = [...table.keys()];
   if (table.size === 0) {
     throw new ConfigError('ERR_LOOPP_CONFIG', 'servePluginInProcess needs `plugins` or `versionedPlugins`', { hint: 'Pass the plugin set the plugin serves.' });
   }
@@ -111,15 +112,15 @@ export async function servePluginInProcess<P extends PluginSet>(options: ServePl
     const stderr = createStderrPump({ name, logger: options.logger, onLog: options.onLog, maxLineBytes: DEFAULT_LOG_BUFFER_BYTES });
     scope.defer(() => stderr.end());
     const spawnedAtMs = Date.now();
-    const served = await serve(options, handshake, [...table.keys()], dir, identity, stderr);
+    const served = await serve(options, handshake, versions, dir, identity, stderr);
     scope.defer(async () => {
       served.server.kill();
       await served.server.closed;
     });
     deadline.signal.throwIfAborted();
-    const hs = parseLine(served.line, [...table.keys()], options.grpcBrokerMultiplex ?? false);
+    const hs = parseLine(served.line, versions, options.grpcBrokerMultiplex ?? false);
     const tls = identity === undefined ? undefined : { own: identity, peerPem: derToPem(hs.serverCert as Buffer) };
-    const connection = await connect(hs, { ...options, unixSocketDir: dir, unixSocketGroup: undefined }, tls, { instance: `${name} in-process`, log }, deadline.signal);
+    const connection = await connect(hs, { ...options, unixSocketDir: dir }, tls, { instance: `${name} in-process`, log }, deadline.signal);
     scope.defer(() => connection.close());
     await ensureConnected(connection, tls, deadline.signal);
     const client = new PluginClient<P>({
