@@ -6,6 +6,7 @@
  * parsed, connected to and wrapped in the same PluginClient startPlugin returns. Only the process is
  * missing: the sockets (in a private temp dir) and the HTTP/2 connection are real.
  */
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -89,6 +90,22 @@ export interface InProcessPlugin<P extends PluginSet = PluginSet> extends AsyncD
   kill(): Promise<void>;
 }
 
+/**
+ * Temp dirs of in-process plugins not yet closed. A test that forgot close() (or a runner that ends
+ * with process.exit, as --test-force-exit does) would leave them behind: they go at exit too. One
+ * listener for all, installed while any is live.
+ */
+const liveDirs = new Set<string>();
+const removeLiveDirs = () => {
+  for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
+};
+function trackDir(dir: string, live: boolean): void {
+  if (live && liveDirs.size === 0) process.on('exit', removeLiveDirs);
+  if (live) liveDirs.add(dir);
+  else liveDirs.delete(dir);
+  if (!live && liveDirs.size === 0) process.off('exit', removeLiveDirs);
+}
+
 const DEFAULT_HANDSHAKE: HandshakeConfig = { protocolVersion: 1, magicCookieKey: 'LOOPP_IN_PROCESS_PLUGIN', magicCookieValue: 'loopp/testing' };
 
 /** Serves `plugins` in this process and returns a connected client to it. */
@@ -104,8 +121,9 @@ export async function servePluginInProcess<P extends PluginSet>(options: ServePl
   const name = options.name ?? 'in-process';
   const log = createLog('client', `${name} in-process`);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'loopp-inproc-'));
+  trackDir(dir, true);
   const scope = new TeardownScope();
-  scope.defer(() => fsp.rm(dir, { recursive: true, force: true }));
+  scope.defer(() => removeDir(dir));
   const deadline = startDeadline(options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, options.signal);
   try {
     const identity = (options.autoMTLS ?? true) ? generateCertificate() : undefined;
@@ -145,6 +163,11 @@ export async function servePluginInProcess<P extends PluginSet>(options: ServePl
   } finally {
     deadline.dispose();
   }
+}
+
+async function removeDir(dir: string): Promise<void> {
+  await fsp.rm(dir, { recursive: true, force: true });
+  trackDir(dir, false);
 }
 
 /** servePlugin with the environment a host would give it; its handshake line and stderr come back here. */
@@ -222,7 +245,7 @@ function handleOf<P extends PluginSet>(client: PluginClient<P>, server: PluginSe
         await server.closed;
       } finally {
         stderr.end();
-        await fsp.rm(dir, { recursive: true, force: true });
+        await removeDir(dir);
       }
     })());
   const handle: InProcessPlugin<P> = {

@@ -17,7 +17,7 @@ import { CounterService } from '../../fixtures/gen/examples/counter/counter';
 import { type GetRequest, type GetResponse, KVClient, KVService, type PutRequest } from '../../fixtures/gen/examples/kv/kv';
 import { counterClient } from '../../fixtures/counter/counter-client';
 import { counterServer } from '../../fixtures/counter/counter-server';
-import { childPids, kvGet, kvPut, listDir, rmDir, tmpDir } from '../helpers';
+import { childPids, kvGet, kvPut, listDir, rmDir, run, tmpDir } from '../helpers';
 
 /** An in-memory KV whose Get of a missing key fails with NOT_FOUND and trailing metadata. */
 function kvPlugins() {
@@ -70,6 +70,7 @@ describe('servePluginInProcess: the KV plugin', () => {
     for (const autoMTLS of [false, true]) {
       it(`${transport}, ${autoMTLS ? 'AutoMTLS' : 'plain'}: Put/Get through the dispensed client, then nothing left`, async () => {
         const before = await activeResources();
+        const exitListeners = process.listenerCount('exit');
         await using t = await servePluginInProcess({ plugins: kvPlugins(), transport, autoMTLS });
         assert.equal(t.client.network, transport);
         if (transport === 'unix') assert.equal(path.dirname(t.client.address), t.dir);
@@ -86,6 +87,7 @@ describe('servePluginInProcess: the KV plugin', () => {
         assert.deepEqual(await t.client.exited, { code: 0, signal: null, reason: 'closed' });
         assert.deepEqual(brokersHold(t), [NOTHING, NOTHING]);
         assert.deepEqual(await activeResources(), before);
+        assert.equal(process.listenerCount('exit'), exitListeners);
         assert.deepEqual(childPids(), []);
       });
     }
@@ -266,6 +268,15 @@ describe('servePluginInProcess: the one teardown path', () => {
           (e: unknown) => e instanceof ConfigError && e.code === 'ERR_LOOPP_CONFIG' && Object.is(e.input, Object.values(bad)[0]),
         );
       }
+      assert.deepEqual(listDir(tmp), []);
+    });
+
+    it('a process that exits without close() (process.exit, as --test-force-exit) takes its temp dir and socket along', async () => {
+      const script = `const { servePluginInProcess } = require(${JSON.stringify(require.resolve('../../src/testing'))});
+        servePluginInProcess({ plugins: { p: { server() {} } } }).then((t) => { console.log(require('node:fs').readdirSync(t.dir).length); process.exit(0); });`;
+      const r = await run(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '1\n', 'the socket was there');
       assert.deepEqual(listDir(tmp), []);
     });
 
