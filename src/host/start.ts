@@ -167,7 +167,8 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   }
 }
 
-function requireCount(name: string, v: number | undefined): void {
+/** @internal Also loopp/testing's. */
+export function requireCount(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
     throw new ConfigError('ERR_LOOPP_CONFIG', `${name} must be a non-negative integer`, { input: v, hint: `Pass a whole number of ${name.endsWith('Ms') ? 'milliseconds' : 'units'}.` });
   }
@@ -257,11 +258,18 @@ async function handshakeOf(child: Launched, plan: StartPlan, identity: Certifica
   return handshake;
 }
 
-function connect(
+/** The start options the connection step reads. */
+export type ConnectStepOptions = Pick<
+  StartPluginOptions<PluginSet>,
+  'channelOptions' | 'grpcChannel' | 'syncStdout' | 'syncStderr' | 'unixSocketDir' | 'unixSocketGroup' | 'grpcBrokerMultiplex'
+>;
+
+/** @internal Also loopp/testing's, which connects to a plugin served in its own process. */
+export function connect(
   handshake: Handshake<Buffer>,
-  options: StartPluginOptions<PluginSet>,
+  options: ConnectStepOptions,
   tls: { own: CertificateBundle; peerPem: string } | undefined,
-  child: Launched,
+  child: Pick<Launched, 'instance' | 'log'>,
   signal: AbortSignal,
 ): Promise<PluginConnection> {
   return connectPlugin({
@@ -289,8 +297,9 @@ function connect(
 /**
  * The plugin is reachable before startPlugin resolves: a plugin that exits right after printing its
  * handshake, or an impostor serving another certificate than the announced one, is a failed start.
+ * @internal Also loopp/testing's.
  */
-async function ensureConnected(connection: PluginConnection, tls: { own: CertificateBundle; peerPem: string } | undefined, signal: AbortSignal): Promise<void> {
+export async function ensureConnected(connection: PluginConnection, tls: { own: CertificateBundle; peerPem: string } | undefined, signal: AbortSignal): Promise<void> {
   const failure = await checkFirstConnection({ channel: connection.channel, tls, signal });
   if (failure === undefined) return;
   signal.throwIfAborted();

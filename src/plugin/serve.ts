@@ -95,11 +95,22 @@ interface RealStdio {
   err: (text: string) => void;
 }
 
-export async function servePlugin(options: ServePluginOptions): Promise<PluginServer> {
+export function servePlugin(options: ServePluginOptions): Promise<PluginServer> {
+  return serveWith(options, undefined);
+}
+
+/**
+ * @internal Where a plugin served inside its host's process (loopp/testing) writes what a launched
+ * one writes to its real stdout (the handshake line) and stderr (log lines).
+ */
+export type InProcessStdio = RealStdio;
+
+/** servePlugin; with `inProcess`, it writes there and installs no process-wide handler (SIGINT, EPIPE). */
+export async function serveWith(options: ServePluginOptions, inProcess: InProcessStdio | undefined): Promise<PluginServer> {
   const exitProcess = options.exitProcess ?? true;
-  const io = realStdio();
+  const io = inProcess ?? realStdio();
   const logger = createHclogLogger({ level: options.logLevel ?? 'trace', write: io.err });
-  ignoreInterrupts(logger);
+  if (inProcess === undefined) ignoreInterrupts(logger);
   const fail = (err: unknown): never => {
     logger.error('plugin init error', { error: messageOf(err) });
     if (exitProcess) process.exit(1);

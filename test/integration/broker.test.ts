@@ -1,21 +1,25 @@
 /**
  * The GRPCBroker between loopp's host and loopp's plugin: both directions, repeated round trips
- * without resource growth, go-plugin's 5 s timeout text, and no socket left after close (a plugin
- * killed mid-dial is in test/faults).
+ * without resource growth and go-plugin's 5 s timeout text with the plugin served in-process
+ * (loopp/testing: both brokers on the two ends of a real connection, no process needed); no socket
+ * left after a launched plugin's client closes (a plugin killed mid-dial is in test/faults).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { BrokerError, grpcPlugin, startPlugin, type PluginClientContext } from '../../src/index';
+import { servePluginInProcess } from '../../src/testing';
 import {
   BrokerTestClient,
+  BrokerTestService,
   EchoClient,
   type EchoReply,
   EchoService,
   type ServeEchoResponse,
 } from '../../fixtures/gen/examples/brokertest/brokertest';
 import { echoServer } from '../../fixtures/brokertest/echo';
+import { brokerTestServer } from '../../fixtures/brokertest/brokertest-server';
 import { fixtureAt, listDir, rmDir, tmpDir } from '../helpers';
 
 function call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res> {
@@ -27,7 +31,10 @@ function call<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<
 }
 
 const plugins = {
-  brokertest: grpcPlugin({ client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }) }),
+  brokertest: grpcPlugin({
+    server: ({ server, broker }) => server.addService(BrokerTestService, brokerTestServer(broker)),
+    client: (ctx: PluginClientContext) => ({ ctx, client: ctx.createClient<BrokerTestClient>(BrokerTestClient.service) }),
+  }),
 };
 
 let sockDir: string;
@@ -49,8 +56,12 @@ function start(autoMTLS: boolean, grpcBrokerMultiplex = false, grpcChannel: 'loo
   });
 }
 
+function serveHere(autoMTLS: boolean, grpcBrokerMultiplex: boolean) {
+  return servePluginInProcess({ plugins, autoMTLS, grpcBrokerMultiplex });
+}
+
 /** One round trip in each direction; returns nothing, asserts the replies. */
-async function roundTrips(p: Awaited<ReturnType<typeof start>>, i: number): Promise<void> {
+async function roundTrips(p: { dispense(name: 'brokertest'): { ctx: PluginClientContext; client: BrokerTestClient } }, i: number): Promise<void> {
   const { client, ctx } = p.dispense('brokertest');
   // plugin serves, host dials
   const { id } = await call<object, ServeEchoResponse>(client, 'serveEcho', { prefix: `p${i}:` });
@@ -75,19 +86,20 @@ for (const mux of [false, true]) {
   describe(`${mode} broker, TS host <-> TS plugin`, () => {
     for (const autoMTLS of [false, true]) {
       it(`both directions, 50 sequential round trips without growth (${autoMTLS ? 'AutoMTLS' : 'plain'})`, async () => {
-        await using p = await start(autoMTLS, mux);
-        assert.equal(p.broker.multiplexed, mux);
+        await using p = await serveHere(autoMTLS, mux);
+        assert.equal(p.client.broker.multiplexed, mux);
+        assert.equal(p.server.broker.multiplexed, mux);
         await roundTrips(p, 0);
         const fds0 = fdCount();
-        const sockets0 = listDir(sockDir).length;
+        const sockets0 = listDir(p.dir).length;
         for (let i = 1; i <= 50; i++) await roundTrips(p, i);
-        assert.ok(listDir(sockDir).length <= sockets0, `socket files grew from ${sockets0} to ${listDir(sockDir).length}`);
+        assert.ok(listDir(p.dir).length <= sockets0, `socket files grew from ${sockets0} to ${listDir(p.dir).length}`);
         assert.ok(fdCount() <= fds0 + 4, `fds grew from ${fds0} to ${fdCount()}`);
       });
     }
 
     it(mux ? 'a knock for an id nobody serves gets "no listener for id"' : 'a dial for an id nobody serves fails after 5 s with go-plugin\'s text', async () => {
-      await using p = await start(false, mux);
+      await using p = await serveHere(false, mux);
       const { ctx } = p.dispense('brokertest');
       const t0 = Date.now();
       const err = await ctx.broker.dial(4242).then(() => assert.fail('dial should fail'), (e: Error) => e);

@@ -145,6 +145,7 @@ describe('the packed package', () => {
     assert.ok(files.includes('package/dist/src/index.js'));
     assert.ok(files.includes('package/dist/src/protocol.d.ts'));
     assert.ok(files.includes('package/dist/src/loop/index.d.ts'));
+    assert.ok(files.includes('package/dist/src/testing.d.ts'));
     assert.deepEqual(files.filter((f) => /\/(examples|fixtures|test)\//.test(f) || f.includes('/gen/examples') || f.includes('faults')), []);
   });
 

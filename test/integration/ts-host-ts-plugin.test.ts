@@ -1,12 +1,14 @@
 /**
  * loopp host -> loopp plugin: the KV port over unix and tcp, plain and AutoMTLS; lifecycle (close,
- * kill, exited), reattach and dispense errors. Faults (plugin or host SIGKILLed) are in test/faults.
+ * kill, exited), reattach; dispense errors (the plugin served in-process). Faults (plugin or host
+ * SIGKILLed) are in test/faults.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PluginError, grpcPlugin, reattachPlugin, startPlugin, StartError } from '../../src/index';
+import { servePluginInProcess } from '../../src/testing';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
 import { binary, childPids, listDir, rmDir, tmpDir, kvGet, kvPut } from '../helpers';
 
@@ -58,14 +60,6 @@ describe('TS host -> kv-plugin-ts', () => {
     }
   }
 
-  it('dispense of an unknown name is a typed error', async () => {
-    await using p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
-    assert.throws(
-      () => p.dispense('nope' as 'kv_grpc'),
-      (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_UNKNOWN_PLUGIN' && e.message === 'unknown plugin type: nope',
-    );
-  });
-
   it('kill() SIGKILLs and settles exited with reason killed', async () => {
     const p = await startPlugin({ command: binary('kv-plugin-ts'), cwd: work, handshake, plugins, unixSocketDir: sockDir });
     const exit = await p.kill();
@@ -109,5 +103,24 @@ describe('TS host -> kv-plugin-ts', () => {
     assert.equal(exit.reason, 'killed');
     assert.equal(p.hasExited, true);
     assert.deepEqual(listDir(sockDir), []);
+  });
+});
+
+// No process is needed to check what dispense() does with the negotiated set: the plugin is served in-process.
+describe('dispense', () => {
+  it('an unknown name is a typed error', async () => {
+    await using p = await servePluginInProcess({ handshake, plugins });
+    assert.throws(
+      () => p.client.dispense('nope' as 'kv_grpc'),
+      (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_UNKNOWN_PLUGIN' && e.message === 'unknown plugin type: nope',
+    );
+  });
+
+  it('a plugin without a client factory is a typed error', async () => {
+    await using p = await servePluginInProcess({ handshake, plugins: { ...plugins, served_only: grpcPlugin({ server: () => {} }) } });
+    assert.throws(
+      () => p.client.dispense('served_only'),
+      (e: unknown) => e instanceof PluginError && e.code === 'ERR_LOOPP_UNKNOWN_PLUGIN' && e.message === 'plugin "served_only" doesn\'t support gRPC',
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * What each public entry loads: `loopp` nothing of the LOOP layer (its protos cost ~7 ms of every
- * start), `loopp/loop` no prom-client (an optional peer a LOOP host does without) until the plugin-side
- * server base asks for it.
+ * start) and nothing of `loopp/testing`, `loopp/loop` no prom-client (an optional peer a LOOP host does
+ * without) until the plugin-side server base asks for it, `loopp/testing` both sides and no LOOP code.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +23,12 @@ describe('public entries', () => {
     const loaded = loadedBy('index.js');
     assert.ok(loaded.includes('host/start.js') && loaded.includes('plugin/serve.js'));
     assert.deepEqual(loaded.filter((m) => m.startsWith('loop/') || m.startsWith('gen/loop/') || m === 'prom-client'), []);
+    assert.equal(loaded.includes('testing.js'), false);
+  });
+  it('loopp/testing loads both sides, and no LOOP code, LOOP protos or prom-client', () => {
+    const loaded = loadedBy('testing.js');
+    assert.ok(loaded.includes('host/plugin-client.js') && loaded.includes('plugin/serve.js'));
+    assert.deepEqual(loaded.filter((m) => m.startsWith('loop/') || m.startsWith('gen/loop/') || m === 'prom-client' || m.startsWith('cli/')), []);
   });
   it('loopp/loop loads the LOOP protos but not prom-client', () => {
     const loaded = loadedBy('loop/index.js');
