@@ -53,8 +53,10 @@ function paintStatus(s: RuleStatus, p: Palette): string {
 }
 
 function ruleText(r: RuleResult, width: number, p: Palette): string {
+  // One line for a rule that does not apply: its id and why.
+  if (r.status === 'n/a') return `  ${paintStatus(r.status, p)}  ${r.id.padEnd(width)}  ${p.dim(r.evidence)}`;
   const head = `  ${paintStatus(r.status, p)}  ${p.bold(r.id.padEnd(width))}  ${r.title}`;
-  const evidence = `\n        ${r.status === 'n/a' ? p.dim(r.evidence) : r.evidence}`;
+  const evidence = `\n        ${r.evidence}`;
   const hint = r.hint === undefined ? '' : `\n        ${p.dim('fix:')} ${r.hint}`;
   return head + evidence + hint;
 }

@@ -66,9 +66,13 @@ async function withLaunch<T>(
   try {
     const env = envFor(dir);
     const l = await launch({ command: plan.command, args: plan.args, env, timeoutMs, signal: io.signal });
+    // An interrupt stops the plugin at once: every step still waiting on it ends quickly.
+    const stop = () => void kill(l);
+    io.signal.addEventListener('abort', stop, { once: true });
     try {
       return await use(l, dir, env);
     } finally {
+      io.signal.removeEventListener('abort', stop);
       await kill(l);
     }
   } finally {
@@ -147,6 +151,7 @@ function inRuleOrder(results: RuleResult[]): RuleResult[] {
 export async function runCheck(plan: LaunchPlan, io: CheckIo): Promise<CheckOutcome> {
   const main = await mainRun(plan, io);
   const started = main.failure === undefined && !io.signal.aborted;
-  const extra = started ? await extraRuns(plan, io) : notReached(['handshake.wrong-version', 'cookie.refusal'], 'the plugin did not start (handshake.line)');
+  const why = io.signal.aborted ? 'interrupted' : 'the plugin did not start (handshake.line)';
+  const extra = started ? await extraRuns(plan, io) : notReached(['handshake.wrong-version', 'cookie.refusal'], why);
   return { plugin: main.facts, rules: inRuleOrder([...main.results, ...extra]), launchFailure: main.failure, interrupted: io.signal.aborted };
 }

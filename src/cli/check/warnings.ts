@@ -33,7 +33,7 @@ export function logFormatRule(stderr: string, plan: LaunchPlan): RuleResult {
   for (const l of lines) counts.set(formatOf(l), (counts.get(formatOf(l)) ?? 0) + 1);
   const accepted: LogFormat[] = plan.loop === undefined ? ['hclog JSON'] : ['hclog JSON', 'zap JSON'];
   const odd = lines.find((l) => !accepted.includes(formatOf(l)));
-  const summary = `${lines.length} lines: ${[...counts].map(([f, n]) => `${n} ${f}`).join(', ')}`;
+  const summary = `${lines.length} line${lines.length === 1 ? '' : 's'}: ${[...counts].map(([f, n]) => `${n} ${f}`).join(', ')}`;
   if (odd === undefined) return pass(id, summary);
   const evidence = `${summary}; first other line: ${JSON.stringify(odd.slice(0, 160))}`;
   return warn(id, evidence, `Log hclog JSON lines on stderr (@level, @message, @timestamp): hosts pass other lines on at debug level${plan.loop ? '' : ' without a level'}.`);
@@ -45,7 +45,7 @@ const NOT_A_PLUGIN_FIRST_LINE = NOT_A_PLUGIN_TEXT.split('\n')[0]!;
 export function cookieRule(l: Launch, cookieKey: string): RuleResult {
   const id = 'cookie.refusal';
   const said = l.stderr().trim().split('\n').filter(Boolean);
-  const stderrText = said.length === 0 ? 'nothing on stderr' : `stderr ${JSON.stringify(said.slice(0, 3).join('\\n').slice(0, 240))}`;
+  const stderrText = said.length === 0 ? 'nothing on stderr' : `stderr ${JSON.stringify(said.slice(0, 3).join('\n').slice(0, 240))}`;
   const hint = `Without ${cookieKey} in the environment, print go-plugin's text ("${NOT_A_PLUGIN_FIRST_LINE} ...") on stderr and exit with status 1.`;
   if (l.line !== undefined) return warn(id, `without ${cookieKey}: printed a handshake anyway: ${JSON.stringify(shortLine(l.line.trim()))}`, hint);
   const exit = l.exit();
