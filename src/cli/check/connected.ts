@@ -69,8 +69,10 @@ function blockedBy(p: ProbeResult, r: ConnectedRun): string | undefined {
   const t = p.tls;
   if (t === undefined) return undefined;
   if (!t.accepted || t.presentedDer === undefined || !t.presentedDer.equals(r.announced.certDer!)) return 'the TLS handshake a host makes fails (mtls.peer-cert)';
-  if (t.authorizationError !== undefined) return `a host refuses the certificate: ${t.authorizationError} (mtls.cert-*)`;
-  return undefined;
+  const e = t.authorizationError;
+  if (e === undefined) return undefined;
+  const rule = /EXPIRED|NOT_YET_VALID/.test(e) ? 'mtls.cert-validity' : /ALTNAME|HOSTNAME/.test(e) ? 'mtls.cert-names' : 'mtls.peer-cert';
+  return `a host refuses the certificate: ${e} (${rule})`;
 }
 
 /** Health, reflection, the two streams (held until Shutdown), Shutdown, and the leftovers. */

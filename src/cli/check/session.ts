@@ -6,7 +6,7 @@
  */
 import { createLog } from '../../core/debug';
 import { buildPluginEnv, generateCertificate, type CertificateBundle } from '../../protocol';
-import type { LaunchFailure, LaunchPlan } from '../launch-options';
+import { freePort, type LaunchFailure, type LaunchPlan } from '../launch-options';
 import { CLEANUP_RULES, GRPC_RULES, connectedRules } from './connected';
 import { judgeHandshake, judgeWrongVersion, shortLine, unsupportedVersion, type Announced } from './handshake';
 import { freshDir, kill, launch, removeDir, tail, type Launch } from './launch';
@@ -133,13 +133,16 @@ async function extraRuns(plan: LaunchPlan, io: CheckIo): Promise<RuleResult[]> {
   const version = unsupportedVersion(plan);
   const timeoutMs = Math.min(plan.startTimeoutMs, EXTRA_LAUNCH_TIMEOUT_MS);
   const key = plan.handshake.magicCookieKey;
-  const noCookie = (dir: string) => {
-    const env = pluginEnv(plan, dir, plan.versions, undefined);
+  // Side by side, two LOOPs need a Prometheus port each (they bind it before looking at the cookie).
+  const port = async (): Promise<Record<string, string>> => (plan.loop === undefined ? {} : { CL_PROMETHEUS_PORT: String(await freePort()) });
+  const [portA, portB] = [await port(), await port()];
+  const noCookie = (dir: string): Record<string, string> => {
+    const env = { ...pluginEnv(plan, dir, plan.versions, undefined), ...portB };
     delete env[key];
     return env;
   };
   return Promise.all([
-    withLaunch(plan, io, (dir) => pluginEnv(plan, dir, [version], undefined), timeoutMs, async (l) => judgeWrongVersion(l, version)),
+    withLaunch(plan, io, (dir) => ({ ...pluginEnv(plan, dir, [version], undefined), ...portA }), timeoutMs, async (l) => judgeWrongVersion(l, version)),
     withLaunch(plan, io, noCookie, timeoutMs, async (l) => cookieRule(l, key)),
   ]);
 }
