@@ -85,7 +85,11 @@ async function services(r: ConnectedRun, c: PluginConnection): Promise<RuleResul
     const reflection = await reflectionRule(c.channel);
     const streams = [await stdioRule(stdio), await brokerRule(broker, r.plan.mux)];
     r.step('Shutdown');
-    const shutdown = await shutdownRule(c, r.launch);
+    broker.cancel();
+    const shutdown = await shutdownRule(c, r.launch, () => {
+      stdio.cancel();
+      void c.close();
+    });
     if (shutdown.status !== 'pass') return [health, reflection, ...streams, shutdown, ...notReached(CLEANUP_RULES, 'no exit after Shutdown (grpc.shutdown)')];
     await c.close();
     return [health, reflection, ...streams, shutdown, await processRule(r.launch.proc!.pid), await socketRule(r.announced), tempFilesRule(r.dir, r.announced.network === 'unix' ? r.announced.address : undefined)];
