@@ -177,7 +177,7 @@ const FIXTURES: Array<{ id: RuleId; options?: string[]; expect: Record<RuleId, S
   { id: 'handshake.address', exit: 1, expect: healthy({ ...na(...AFTER_ADDRESS), 'handshake.address': 'fail' }) },
   { id: 'handshake.protocol', exit: 1, expect: healthy({ 'handshake.protocol': 'fail' }) },
   { id: 'handshake.server-cert', exit: 1, expect: healthy({ ...na(...CERT, 'mtls.peer-cert', ...GRPC, ...CLEANUP), 'handshake.server-cert': 'fail' }) },
-  { id: 'handshake.mux', options: ['--mux'], exit: 1, expect: healthy({ 'handshake.mux': 'fail' }) },
+  { id: 'handshake.mux', options: ['--mux'], exit: 1, expect: healthy({ ...na('transport.connect', 'mtls.peer-cert', ...GRPC, ...CLEANUP), 'handshake.mux': 'fail' }) },
   { id: 'handshake.wrong-version', exit: 1, expect: healthy({ 'handshake.wrong-version': 'fail' }) },
   { id: 'transport.network', exit: 1, expect: healthy({ 'transport.network': 'fail', 'transport.unix-socket': 'n/a', 'transport.tcp-port': 'pass' }) },
   { id: 'transport.unix-socket', exit: 1, expect: healthy({ 'transport.unix-socket': 'fail' }) },
@@ -245,6 +245,8 @@ describe('loopp check: bad input never crashes or hangs, and leaves nothing', ()
     assert.equal(code, 3);
     assertStatuses(report, { ...healthy(na(...RULE_IDS)), 'handshake.line': 'fail', 'stderr.log-format': 'pass' });
     assert.equal(report.summary.launchError?.code, 'ERR_LOOPP_SPAWN');
+    assert.equal(report.plugin.pid, null);
+    assert.equal(report.plugin.handshake, null);
     assert.match(stderr, /^loopp check: could not start the plugin \(ERR_LOOPP_SPAWN\): error starting plugin: spawn .*no-such-plugin ENOENT\n  Check the plugin path/);
   });
 
@@ -287,6 +289,12 @@ describe('loopp check: bad input never crashes or hangs, and leaves nothing', ()
 });
 
 describe('loopp check: output', () => {
+  it('loopp --help lists check', async () => {
+    const r = await run(process.execPath, [CLI, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /\n {2}check {2,}launch a plugin and check it against the go-plugin protocol, rule by rule\n/);
+  });
+
   it('--help: usage, options, examples and the exit table', async () => {
     const r = await run(process.execPath, [CLI, 'check', '--help']);
     assert.equal(r.code, 0);

@@ -91,7 +91,8 @@ function malformed(l: Launch): LaunchFailure | undefined {
   };
 }
 
-const AFTER_HANDSHAKE: readonly RuleId[] = ['transport.network', 'transport.unix-socket', 'transport.tcp-port', 'transport.connect', ...CERT_RULES, 'mtls.peer-cert', ...GRPC_RULES, ...CLEANUP_RULES];
+const FROM_CONNECT: readonly RuleId[] = ['transport.connect', 'mtls.peer-cert', ...GRPC_RULES, ...CLEANUP_RULES];
+const AFTER_HANDSHAKE: readonly RuleId[] = ['transport.network', 'transport.unix-socket', 'transport.tcp-port', ...CERT_RULES, ...FROM_CONNECT];
 
 interface MainRun {
   results: RuleResult[];
@@ -104,6 +105,8 @@ async function fromAddress(plan: LaunchPlan, io: CheckIo, l: Launch, a: Announce
   // The socket is looked at before anything connects or stops the plugin.
   const transport = [networkRule(a, plan), unixSocketRule(a, dir), tcpPortRule(a, env)];
   const certs = plan.autoMTLS ? certRules(a.certDer, Date.now()) : CERT_RULES.map((id) => notApplicable(id, 'AutoMTLS off (--no-automtls)'));
+  // A host refuses a plugin that does not say it multiplexes; its connection would not be what the plugin serves.
+  if (plan.mux && a.muxField !== 'true') return [...transport, ...certs, ...notReached(FROM_CONNECT, 'the plugin does not multiplex (handshake.mux)')];
   const run = { plan, launch: l, announced: a, identity, dir, bridgeDir, signal: io.signal, step: io.step, log: createLog('cli:check', plan.command) };
   return [...transport, ...certs, ...(await connectedRules(run, (p, via) => connectRule(a, p, via)))];
 }
