@@ -100,8 +100,17 @@ interface MainRun {
   failure: LaunchFailure | undefined;
 }
 
+/** What the main run holds besides the launch. */
+interface MainContext {
+  plan: LaunchPlan;
+  io: CheckIo;
+  /** Ours, when AutoMTLS is on (PLUGIN_CLIENT_CERT). */
+  identity: CertificateBundle | undefined;
+  bridgeDir: string | undefined;
+}
+
 /** Everything after a handshake that names a usable address. */
-async function fromAddress(plan: LaunchPlan, io: CheckIo, l: Launch, a: Announced, dir: string, env: Record<string, string>, identity: CertificateBundle | undefined, bridgeDir: string | undefined): Promise<RuleResult[]> {
+async function fromAddress({ plan, io, identity, bridgeDir }: MainContext, l: Launch, a: Announced, dir: string, env: Record<string, string>): Promise<RuleResult[]> {
   // The socket is looked at before anything connects or stops the plugin.
   const transport = [networkRule(a, plan), unixSocketRule(a, dir), tcpPortRule(a, env)];
   const certs = plan.autoMTLS ? certRules(a.certDer, Date.now()) : CERT_RULES.map((id) => notApplicable(id, 'AutoMTLS off (--no-automtls)'));
@@ -121,7 +130,7 @@ async function mainRun(plan: LaunchPlan, io: CheckIo): Promise<MainRun> {
       const hs = judgeHandshake(l, plan);
       const rest =
         hs.announced !== undefined
-          ? await fromAddress(plan, io, l, hs.announced, dir, env, identity, bridgeDir)
+          ? await fromAddress({ plan, io, identity, bridgeDir }, l, hs.announced, dir, env)
           : notReached(AFTER_HANDSHAKE, hs.fields === undefined ? 'no handshake line (handshake.line)' : 'no usable address in fields 3-4 (handshake.network, handshake.address)');
       return { results: [...hs.results, ...rest, logFormatRule(l.stderr(), plan)], facts, failure: malformed(l) };
     });
