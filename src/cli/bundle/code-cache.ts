@@ -1,0 +1,59 @@
+/**
+ * Fills the bundle's V8 code cache: starts the launcher once as a host would (handshake, connection,
+ * a health check), then closes it; the launcher writes the cache as the plugin exits, so it holds the
+ * functions of the start and of serving a first call. Without a cache the launcher still works.
+ */
+import * as fs from 'node:fs';
+import { startPlugin, type HandshakeConfig, type PluginExit } from '../../index';
+import { WRITE_CACHE_ENV, type BundleFiles } from './launcher';
+
+export interface CacheRunOptions {
+  readonly handshake: HandshakeConfig;
+  /** The plugin's own variables, as its host would set them. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly autoMTLS: boolean;
+  readonly startTimeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface CacheRun {
+  readonly cacheBytes: number;
+  /** From spawning the launcher to its connected client (no cache yet: the plain start). */
+  readonly startMs: number;
+}
+
+/** Thrown when the plugin ran but left no cache: it did not exit by itself after Shutdown. */
+export class NoCacheWritten extends Error {
+  override readonly name = 'NoCacheWritten';
+  constructor(readonly exit: PluginExit) {
+    super(
+      `the plugin did not exit by itself after GRPCController.Shutdown (it was ${exit.reason}, ${exit.signal ?? `code ${exit.code}`}), ` +
+        'so it wrote no code cache; the launcher works without one (it compiles the bundle at each start)',
+    );
+  }
+}
+
+export async function writeCodeCache(files: BundleFiles, o: CacheRunOptions): Promise<CacheRun> {
+  fs.rmSync(files.cache, { force: true });
+  const t0 = performance.now();
+  const plugin = await startPlugin({
+    command: files.launcher,
+    handshake: o.handshake,
+    // No plugin is dispensed: the start, the health check and Shutdown are the protocol's own.
+    plugins: {},
+    env: { ...o.env, [WRITE_CACHE_ENV]: files.cache },
+    autoMTLS: o.autoMTLS,
+    startTimeoutMs: o.startTimeoutMs,
+    signal: o.signal,
+  });
+  const startMs = performance.now() - t0;
+  let exit: PluginExit;
+  try {
+    // A plugin without the health service still gets a cache, without the serving path in it.
+    await plugin.ping({ timeoutMs: 5000 }).catch(() => undefined);
+  } finally {
+    exit = await plugin.close();
+  }
+  if (!fs.existsSync(files.cache)) throw new NoCacheWritten(exit);
+  return { cacheBytes: fs.statSync(files.cache).size, startMs };
+}
