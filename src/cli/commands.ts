@@ -1,4 +1,5 @@
+import { bundleCommand } from './bundle/command';
 import type { Command } from './command';
 
 /** Every `loopp` command, in the order `loopp --help` lists them. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [bundleCommand];

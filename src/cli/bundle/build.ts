@@ -34,6 +34,9 @@ export async function writeBundle(esbuild: Esbuild, entry: string, files: Bundle
       external: [...external],
       define: DEFINE,
       banner: { js: BANNER },
+      // The entry is compiled JS, run by node: imports resolve as node resolves them, not through a
+      // tsconfig's "paths" (which would bundle the TypeScript sources instead of what was tested).
+      tsconfigRaw: {},
       logLevel: 'silent',
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../args';
 import { writeBundle, writeLauncher } from './build';
-import { writeCodeCache, type CacheRun, type CacheRunOptions } from './code-cache';
+import { NoCacheWritten, writeCodeCache, type CacheRun, type CacheRunOptions } from './code-cache';
 import { loadEsbuild } from './esbuild';
 import { bundleFiles, type BundleFiles } from './launcher';
 
@@ -24,6 +24,8 @@ export interface BundlePluginOptions {
   readonly cwd?: string;
   /** Named in the launcher's first comment. */
   readonly generator?: string;
+  /** Told what is being done (a progress line). */
+  readonly onStep?: (step: string) => void;
 }
 
 export interface BundledPlugin {
@@ -41,10 +43,26 @@ export async function bundlePlugin(o: BundlePluginOptions): Promise<BundledPlugi
   const esbuild = loadEsbuild(o.cwd ?? process.cwd());
   // The old cache goes first: whatever fails below, it is never left next to a new bundle.
   fs.rmSync(files.cache, { force: true });
+  o.onStep?.(`bundling ${entry}`);
   const built = await writeBundle(esbuild, entry, files, o.external ?? []);
   writeLauncher(files, o.generator ?? 'loopp bundle');
-  const cache = o.cache === false ? undefined : await writeCodeCache(files, o.cache);
+  o.onStep?.('starting the plugin once for its code cache');
+  const cache = o.cache === false ? undefined : await cacheRun(files, o.cache);
   return { files, id: built.id, bundleBytes: built.bundleBytes, warnings: built.warnings, ...(cache ? { cache } : {}) };
+}
+
+/** The plugin could not be started (or reached) for its cache: `cause` is startPlugin's error. */
+export class CacheRunFailed extends Error {
+  override readonly name = 'CacheRunFailed';
+}
+
+async function cacheRun(files: BundleFiles, options: CacheRunOptions): Promise<CacheRun> {
+  try {
+    return await writeCodeCache(files, options);
+  } catch (err) {
+    if (err instanceof NoCacheWritten) throw err;
+    throw new CacheRunFailed(`the plugin could not be started for its code cache: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
 }
 
 function checkPaths(entry: string, files: BundleFiles): void {

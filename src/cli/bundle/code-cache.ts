@@ -4,17 +4,11 @@
  * functions of the start and of serving a first call. Without a cache the launcher still works.
  */
 import * as fs from 'node:fs';
-import { startPlugin, type HandshakeConfig, type PluginExit } from '../../index';
+import { startPlugin, type PluginExit, type PluginSet, type StartPluginOptions } from '../../index';
 import { WRITE_CACHE_ENV, type BundleFiles } from './launcher';
 
-export interface CacheRunOptions {
-  readonly handshake: HandshakeConfig;
-  /** The plugin's own variables, as its host would set them. */
-  readonly env: Readonly<Record<string, string>>;
-  readonly autoMTLS: boolean;
-  readonly startTimeoutMs: number;
-  readonly signal?: AbortSignal;
-}
+/** How a host starts the plugin (handshake, env, AutoMTLS, ...): startPlugin's options but the command. */
+export type CacheRunOptions = Omit<StartPluginOptions<PluginSet>, 'command'>;
 
 export interface CacheRun {
   readonly cacheBytes: number;
@@ -36,16 +30,7 @@ export class NoCacheWritten extends Error {
 export async function writeCodeCache(files: BundleFiles, o: CacheRunOptions): Promise<CacheRun> {
   fs.rmSync(files.cache, { force: true });
   const t0 = performance.now();
-  const plugin = await startPlugin({
-    command: files.launcher,
-    handshake: o.handshake,
-    // No plugin is dispensed: the start, the health check and Shutdown are the protocol's own.
-    plugins: {},
-    env: { ...o.env, [WRITE_CACHE_ENV]: files.cache },
-    autoMTLS: o.autoMTLS,
-    startTimeoutMs: o.startTimeoutMs,
-    signal: o.signal,
-  });
+  const plugin = await startPlugin({ ...o, command: files.launcher, env: { ...o.env, [WRITE_CACHE_ENV]: files.cache } });
   const startMs = performance.now() - t0;
   let exit: PluginExit;
   try {

@@ -20,6 +20,7 @@ export interface Esbuild {
     external: string[];
     define: Record<string, string>;
     banner: { js: string };
+    tsconfigRaw: Record<string, never>;
     logLevel: 'silent';
   }): Promise<{ outputFiles: { path: string; contents: Uint8Array }[]; warnings: EsbuildMessage[] }>;
 }
