@@ -4,7 +4,7 @@
  * functions of the start and of serving a first call. Without a cache the launcher still works.
  */
 import * as fs from 'node:fs';
-import { startPlugin, type PluginExit, type PluginSet, type StartPluginOptions } from '../../index';
+import { startPlugin, type PluginClient, type PluginExit, type PluginSet, type StartPluginOptions } from '../../index';
 import { WRITE_CACHE_ENV, type BundleFiles } from './launcher';
 
 /** How a host starts the plugin (handshake, env, AutoMTLS, ...): startPlugin's options but the command. */
@@ -30,7 +30,14 @@ export class NoCacheWritten extends Error {
 export async function writeCodeCache(files: BundleFiles, o: CacheRunOptions): Promise<CacheRun> {
   fs.rmSync(files.cache, { force: true });
   const t0 = performance.now();
-  const plugin = await startPlugin({ ...o, command: files.launcher, env: { ...o.env, [WRITE_CACHE_ENV]: files.cache } });
+  let plugin: PluginClient;
+  try {
+    plugin = await startPlugin({ ...o, command: files.launcher, env: { ...o.env, [WRITE_CACHE_ENV]: files.cache } });
+  } catch (err) {
+    // A plugin that exits before its handshake (refusing the cookie) writes a cache of that path alone.
+    fs.rmSync(files.cache, { force: true });
+    throw err;
+  }
   const startMs = performance.now() - t0;
   let exit: PluginExit;
   try {
