@@ -21,7 +21,7 @@ const GO_BENCH = path.join(ROOT, 'go-interop', 'bin', 'launch-bench-go');
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 
-async function nodeFloor(): Promise<number> {
+export async function nodeFloor(): Promise<number> {
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
@@ -31,16 +31,18 @@ async function nodeFloor(): Promise<number> {
   return performance.now() - t0;
 }
 
-function goHost(plugin: string, autoMTLS: boolean, cwd: string): number {
-  const out = execFileSync(GO_BENCH, ['-n', '1', ...(autoMTLS ? ['-automtls'] : []), plugin], { cwd, encoding: 'utf8' });
+/** One launch by go-plugin (launch-bench-go) to the reply of the first KV Get; `args` are the plugin's. */
+export function goHost(plugin: string, autoMTLS: boolean, cwd: string, args: readonly string[] = []): number {
+  const out = execFileSync(GO_BENCH, ['-n', '1', ...(autoMTLS ? ['-automtls'] : []), plugin, ...args], { cwd, encoding: 'utf8' });
   const ms = (JSON.parse(out) as { ms: number[] }).ms[0];
   if (ms === undefined) throw new Error(`launch-bench-go printed no timing: ${out}`);
   return ms;
 }
 
-async function tsHost(plugin: string, autoMTLS: boolean, cwd: string): Promise<number> {
+/** One launch by loopp's startPlugin to the reply of the first KV Get, then close. */
+export async function tsHost(plugin: string, autoMTLS: boolean, cwd: string, args: readonly string[] = []): Promise<number> {
   const t0 = performance.now();
-  const p = await startPlugin({ command: plugin, cwd, handshake, plugins, autoMTLS });
+  const p = await startPlugin({ command: plugin, args, cwd, handshake, plugins, autoMTLS });
   const kv = p.dispense('kv');
   // A missing key is an error reply from the Go plugin: still a completed first RPC.
   await new Promise<GetResponse | undefined>((resolve) => kv.get({ key: 'bench' }, (_e, r) => resolve(r)));
