@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, difference, machineInfo, rows, type BenchResult } from './common';
-import { goHost, nodeFloor, tsHost } from './launch';
+import { alternated, goHost, nodeFloor, tsHost } from './launch';
 import { markdownTable } from './render';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -39,19 +39,9 @@ export async function runBundle(rounds = Number(arg('rounds', '15'))): Promise<B
     'TS host -> node file.js (before)': (m) => tsHost(node[0], m, dir, node[1]),
     'TS host -> loopp bundle (after)': (m) => tsHost(launcher, m, dir),
   };
-  const results: Record<string, number[]> = {};
+  let results: Record<string, number[]>;
   try {
-    for (const mtls of [false, true]) {
-      for (let r = 0; r < rounds + warmup; r++) {
-        for (const [name, fn] of Object.entries(variants)) {
-          if (mtls && name === 'node -e 0') continue;
-          const ms = await fn(mtls);
-          if (r < warmup) continue;
-          const key = name === 'node -e 0' ? name : `${name}${mtls ? ' (AutoMTLS)' : ' (plain)'}`;
-          (results[key] ??= []).push(ms);
-        }
-      }
-    }
+    results = await alternated(variants, rounds, warmup);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -51,17 +51,11 @@ export async function tsHost(plugin: string, autoMTLS: boolean, cwd: string, arg
   return ms;
 }
 
-export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<BenchResult> {
-  const warmup = 2;
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-'));
-  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_BENCH]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
-  const variants: Record<string, (mtls: boolean) => Promise<number>> = {
-    'node -e 0': () => nodeFloor(),
-    'Go host -> Go plugin': async (m) => goHost(GO_PLUGIN, m, cwd),
-    'TS host -> Go plugin': (m) => tsHost(GO_PLUGIN, m, cwd),
-    'Go host -> TS plugin': async (m) => goHost(TS_PLUGIN, m, cwd),
-    'TS host -> TS plugin': (m) => tsHost(TS_PLUGIN, m, cwd),
-  };
+/**
+ * Every variant in turn, `rounds` times after `warmup` uncounted rounds, plain then AutoMTLS; the
+ * results are named `<variant> (plain)` / `<variant> (AutoMTLS)`, except `node -e 0` (once, no TLS).
+ */
+export async function alternated(variants: Record<string, (mtls: boolean) => Promise<number>>, rounds: number, warmup: number): Promise<Record<string, number[]>> {
   const results: Record<string, number[]> = {};
   for (const mtls of [false, true]) {
     for (let r = 0; r < rounds + warmup; r++) {
@@ -74,6 +68,21 @@ export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<B
       }
     }
   }
+  return results;
+}
+
+export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<BenchResult> {
+  const warmup = 2;
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-'));
+  for (const f of [GO_PLUGIN, TS_PLUGIN, GO_BENCH]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
+  const variants: Record<string, (mtls: boolean) => Promise<number>> = {
+    'node -e 0': () => nodeFloor(),
+    'Go host -> Go plugin': async (m) => goHost(GO_PLUGIN, m, cwd),
+    'TS host -> Go plugin': (m) => tsHost(GO_PLUGIN, m, cwd),
+    'Go host -> TS plugin': async (m) => goHost(TS_PLUGIN, m, cwd),
+    'TS host -> TS plugin': (m) => tsHost(TS_PLUGIN, m, cwd),
+  };
+  const results = await alternated(variants, rounds, warmup);
   fs.rmSync(cwd, { recursive: true, force: true });
   const result: BenchResult = {
     title: `B1/B2 launch to first RPC (${rounds} rounds after ${warmup} warm-up, variants alternated)`,
