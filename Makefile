@@ -36,11 +36,14 @@ $(NODE_MODULES_STAMP): package.json $(wildcard package-lock.json)
 
 proto: $(GEN_STAMP)
 # Shipped protos into src/gen (reached through src/gen.ts); test-only protos (proto/examples, proto/fixtures)
-# into fixtures/gen, so they never land in the package's dist/src.
+# into fixtures/gen, so they never land in the package's dist/src. Each side also gets descriptor-set.ts,
+# its protos' FileDescriptorSet (with imports, without source info) for gRPC server reflection.
 $(GEN_STAMP): $(NODE_MODULES_STAMP) buf.gen.yaml buf.gen.test.yaml buf.yaml $(PROTOS)
 	rm -rf src/gen fixtures/gen
 	$(BUF) generate --exclude-path proto/examples --exclude-path proto/fixtures
 	$(BUF) generate --template buf.gen.test.yaml --path proto/examples --path proto/fixtures
+	$(BUF) build --as-file-descriptor-set --exclude-source-info --exclude-path proto/examples --exclude-path proto/fixtures -o - | node scripts/embed-descriptors.js src/gen/descriptor-set.ts
+	$(BUF) build --as-file-descriptor-set --exclude-source-info --path proto/examples --path proto/fixtures -o - | node scripts/embed-descriptors.js fixtures/gen/descriptor-set.ts
 	@touch $@
 
 build: $(GEN_STAMP)

@@ -13,6 +13,17 @@ export { GRPCStdioClient, GRPCStdioService, StdioData, StdioData_Channel } from 
 // gRPC health
 export { HealthCheckRequest, HealthCheckResponse, HealthCheckResponse_ServingStatus, HealthClient, HealthServer, HealthService } from './gen/grpc/health/v1/health';
 
+// gRPC server reflection. v1alpha is v1 under its first package name, the same messages: servers
+// answer it with v1's codecs, and its own generated module (for clients, e.g. tests) loads on demand.
+export { ServerReflectionClient as ReflectionV1Client, ServerReflectionService as ReflectionV1Service } from './gen/grpc/reflection/v1/reflection';
+export type { ServerReflectionRequest, ServerReflectionResponse } from './gen/grpc/reflection/v1/reflection';
+import type * as ReflectionV1AlphaPb from './gen/grpc/reflection/v1alpha/reflection';
+export const reflectionV1Alpha = (): typeof ReflectionV1AlphaPb => require('./gen/grpc/reflection/v1alpha/reflection') as typeof ReflectionV1AlphaPb;
+
+/** Every proto under src/gen (with imports, without source info) as a serialized FileDescriptorSet; loaded on first use. */
+import type * as DescriptorSetModule from './gen/descriptor-set';
+export const shippedDescriptorSet = (): Uint8Array => (require('./gen/descriptor-set') as typeof DescriptorSetModule).fileDescriptorSet();
+
 // well-known types
 export { Empty } from './gen/google/protobuf/empty';
 export { Timestamp } from './gen/google/protobuf/timestamp';

@@ -17,6 +17,7 @@ export type { UnleveledEntry } from './wire/hclog';
 /**** Plugin side ****/
 export { servePlugin } from './plugin/serve';
 export type { ServePluginOptions, PluginServer } from './plugin/serve';
+export type { ReflectionOptions } from './plugin/reflection/options';
 export { createHclogLogger } from './wire/hclog';
 export type { HclogLevel, HclogLogger, HclogLoggerOptions, HclogFields } from './wire/hclog';
 

@@ -12,6 +12,7 @@
 export const ERROR_CODES = {
   ERR_LOOPP_CONFIG: { class: 'ConfigError', meaning: 'An option or argument is invalid (misuse of the API).' },
   ERR_LOOPP_ENV: { class: 'ConfigError', meaning: 'An environment variable (or env file) is missing or invalid.' },
+  ERR_LOOPP_DESCRIPTORS: { class: 'ConfigError', meaning: 'servePlugin `reflection.descriptors`: not a FileDescriptorSet or a list of FileDescriptorProtos.' },
 
   ERR_LOOPP_HANDSHAKE_MALFORMED: { class: 'HandshakeError', meaning: "The plugin's first stdout line is not a handshake line." },
   ERR_LOOPP_CORE_VERSION: { class: 'HandshakeError', meaning: 'Handshake field 1 (core protocol version) is not 1.' },

@@ -18,6 +18,7 @@ import { checkMagicCookie, readPluginEnv, type HandshakeConfig, type PluginEnv }
 import { formatHandshakeLine, negotiateVersion, type Network } from '../wire/handshake';
 import { createHclogLogger, type HclogLevel, type HclogLogger } from '../wire/hclog';
 import { watchHost } from './host-watch';
+import { reflectionSetting, type ReflectionOptions, type ReflectionSetting } from './reflection/options';
 import { createPluginServer, type PluginServerParts } from './server';
 import type { GrpcServer, GrpcServerKind } from '../net/h2server/server';
 
@@ -57,6 +58,13 @@ export interface ServePluginOptions {
   grpcServer?: GrpcServerKind;
   /** The channel for broker ids this plugin dials: `'loopp'` (default) or `'grpc-js'`; see docs/host.md. */
   grpcChannel?: ChannelKind;
+  /**
+   * gRPC server reflection (grpc.reflection.v1 and v1alpha) on the main server, on by default as in
+   * go-plugin: `false` turns it off; `{ descriptors }` describes the application's services, which are
+   * otherwise listed by name only. Checked at start: bad descriptors fail with `ERR_LOOPP_DESCRIPTORS`.
+   * See docs/plugin.md, "Reflection".
+   */
+  reflection?: ReflectionOptions | boolean;
   /** Aborting stops serving (like a graceful close). */
   signal?: AbortSignal;
 }
@@ -97,14 +105,16 @@ export async function servePlugin(options: ServePluginOptions): Promise<PluginSe
     if (exitProcess) process.exit(1);
     throw err;
   };
+  let reflection!: ReflectionSetting;
   try {
     requireChannelKind('servePlugin', options.grpcChannel);
+    reflection = reflectionSetting(options.reflection);
   } catch (err) {
     fail(err);
   }
   const setup = agreeWithHost(options, io, exitProcess, fail);
   const listener = await setup.listen().catch(fail);
-  const parts = await serveInto(listener, setup, options, logger, fail);
+  const parts = await serveInto(listener, setup, { ...options, reflection }, logger, fail);
   const stop = createStop({ parts, listener, log: setup.log, exitProcess });
   // Before the address is published: a host may signal us as soon as it has read the handshake.
   if (exitProcess) stop.whenStopped(onTermination(() => listener.close()));
@@ -163,10 +173,26 @@ function agreeWithHost(options: ServePluginOptions, io: RealStdio, exitProcess: 
 }
 
 /** The main server with the plugin set's services; a plugin whose server() fails leaves nothing behind. */
-async function serveInto(listener: Listener, a: Agreement, options: ServePluginOptions, logger: HclogLogger, fail: (err: unknown) => never): Promise<PluginServerParts> {
+async function serveInto(
+  listener: Listener,
+  a: Agreement,
+  options: ServePluginOptions & { reflection: ReflectionSetting },
+  logger: HclogLogger,
+  fail: (err: unknown) => never,
+): Promise<PluginServerParts> {
   const scope = new TeardownScope();
   scope.defer(() => listener.close());
-  const parts = createPluginServer({ credentials: a.tls.credentials, listen: a.listen, penv: a.penv, serverOptions: options.serverOptions, grpcServer: options.grpcServer, channel: options.grpcChannel, log: a.log, logger });
+  const parts = createPluginServer({
+    credentials: a.tls.credentials,
+    listen: a.listen,
+    penv: a.penv,
+    serverOptions: options.serverOptions,
+    grpcServer: options.grpcServer,
+    channel: options.grpcChannel,
+    reflection: options.reflection,
+    log: a.log,
+    logger,
+  });
   scope.defer(() => parts.stop(0));
   try {
     for (const plugin of Object.values(a.plugins)) await plugin.server?.({ server: parts.server, broker: parts.broker });

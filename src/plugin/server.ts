@@ -17,6 +17,9 @@ import type { PluginEnv } from '../wire/env';
 import type { HclogLogger } from '../wire/hclog';
 import { HealthState } from './health';
 import { HostConnections } from './host-connections';
+import { ServiceCatalog } from './reflection/catalog';
+import type { ReflectionSetting } from './reflection/options';
+import { addReflection } from './reflection/service';
 import { StdioForwarder } from './stdio';
 import { newGrpcServer, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
 
@@ -30,6 +33,8 @@ export interface PluginServerOptions {
   grpcServer: GrpcServerKind | undefined;
   /** The channel implementation for dialled broker ids. */
   channel?: ChannelKind;
+  /** gRPC server reflection: off, or on with the application's descriptors. */
+  reflection: ReflectionSetting;
   log: Log;
   logger: HclogLogger;
 }
@@ -56,7 +61,9 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   let shutdownHandler: (reply: () => void) => void = (reply) => reply();
   let muxClosed: () => void = () => {};
   let noConnection: (why: string) => void = () => {};
-  const server = newGrpcServer(o.grpcServer, { 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions });
+  // The plugins get the server through the catalog, which notes their services for reflection.
+  const catalog = new ServiceCatalog();
+  const server = catalog.wrap(newGrpcServer(o.grpcServer, { 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions }));
   const injector = server.createConnectionInjector(o.credentials.server());
   const inject = (connection: Duplex) => injector.injectConnection(connection);
   // Multiplexed mode: every stream is the main server's unless a broker knock claimed it.
@@ -77,6 +84,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   const health = new HealthState();
   const stdio = new StdioForwarder({ log: o.log });
   addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });
+  if (o.reflection.enabled) addReflection(server, { catalog, files: o.reflection.files, logger: o.logger });
   return {
     server,
     broker,
@@ -100,7 +108,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   };
 }
 
-/** go-plugin's services beside the application's: health, GRPCStdio, GRPCController, GRPCBroker. */
+/** go-plugin's services beside the application's: health, GRPCStdio, GRPCController, GRPCBroker (reflection is added apart, being optional). */
 function addProtocolServices(
   server: GrpcServer,
   o: { health: HealthState; stdio: StdioForwarder; broker: Broker; log: Log; shutdown: (reply: () => void) => void },

@@ -116,6 +116,24 @@ describe('servePlugin, launched by hand', () => {
     await assertPidGone(l.child.pid as number);
   });
 
+  it('descriptors that do not decode fail the start (exit 1, hclog plugin init error) before anything listens', async () => {
+    const script = `require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'src', 'index.js'))}).servePlugin({
+      handshake: { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' },
+      plugins: { kv: {} },
+      reflection: { descriptors: new Uint8Array([0x0a, 0x03, 0x12, 0x01, 0x61]) },
+    });`;
+    const own = tmpDir('loopp-ps-descriptors-');
+    const r = await run(process.execPath, ['-e', script], { env: { ...baseEnv(), PLUGIN_UNIX_SOCKET_DIR: own } });
+    const left = listDir(own);
+    rmDir(own);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    const line = JSON.parse(r.stderr.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    assert.equal(line['@message'], 'plugin init error');
+    assert.equal(line.error, 'reflection.descriptors: file 0 of the FileDescriptorSet does not decode: a FileDescriptorProto without a name (field 1)');
+    assert.deepEqual(left, []);
+  });
+
   it('prints field 7 only when PLUGIN_MULTIPLEX_GRPC is non-empty', async () => {
     const l = await launch('kv-memory', { ...baseEnv(), PLUGIN_MULTIPLEX_GRPC: 'false' });
     assert.equal(l.line.split('|').length, 7);

@@ -92,6 +92,7 @@ function withCause(err: unknown): unknown {
 export const ERROR_CODES = [
   'ERR_LOOPP_CONFIG',
   'ERR_LOOPP_ENV',
+  'ERR_LOOPP_DESCRIPTORS',
   'ERR_LOOPP_HANDSHAKE_MALFORMED',
   'ERR_LOOPP_CORE_VERSION',
   'ERR_LOOPP_APP_VERSION',
