@@ -37,6 +37,11 @@ export interface ConnectOptions {
   bridgeDir?: string;
   /** Aborts the connection step (the raw dial of multiplexed mode). */
   signal?: AbortSignal;
+  /**
+   * Open the broker and stdio streams at once, as go-plugin's host does (default true). `loopp check`
+   * says false and opens its own, to see how each one ends.
+   */
+  streams?: boolean;
   instance: string;
   log: Log;
 }
@@ -185,17 +190,20 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
   const target = channel.getTarget();
   const failInFlight = trackCalls(channel);
   const clientOptions = { channelOverride: channel };
-  const brokerCall = new GRPCBrokerClient(target, credentials.credentials, clientOptions).startStream();
-  // Reported through the broker; an Unimplemented broker is fine for plugins that never use it.
-  brokerCall.on('error', () => {});
   const broker = new Broker({
     side: 'host',
     instance: o.instance,
     mux: muxed?.mux.context,
     transport: { listen: o.brokerListen, credentials: o.credentials, channel: spec.kind },
   });
-  broker.attach(brokerCall);
-  const stdio = openStdioStream({ target, credentials: credentials.credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log });
+  const streams = o.streams ?? true;
+  const brokerCall = streams ? new GRPCBrokerClient(target, credentials.credentials, clientOptions).startStream() : undefined;
+  // Reported through the broker; an Unimplemented broker is fine for plugins that never use it.
+  brokerCall?.on('error', () => {});
+  if (brokerCall) broker.attach(brokerCall);
+  const stdio = streams
+    ? openStdioStream({ target, credentials: credentials.credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log })
+    : undefined;
   let closing: Promise<void> | undefined;
   return {
     channel,
@@ -204,8 +212,8 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
     controller: new GRPCControllerClient(target, credentials.credentials, clientOptions),
     close() {
       return (closing ??= (async () => {
-        brokerCall.cancel();
-        stdio.cancel();
+        brokerCall?.cancel();
+        stdio?.cancel();
         failInFlight(`connection to plugin ${o.instance} closed`);
         const brokerClosed = broker.close();
         channel.close();
