@@ -4,14 +4,15 @@
  * servers alone serve): the same messages under two service names.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionV1AlphaClient, ReflectionV1Client, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen';
+import { ReflectionV1Client, reflectionV1Alpha, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen';
 
 export type ReflectionQuestion = NonNullable<ServerReflectionRequest['messageRequest']>;
 export type ReflectionAnswer = NonNullable<ServerReflectionResponse['messageResponse']>;
 
 const APIS = [
-  ['grpc.reflection.v1', ReflectionV1Client],
-  ['grpc.reflection.v1alpha', ReflectionV1AlphaClient],
+  ['grpc.reflection.v1', (): typeof ReflectionV1Client => ReflectionV1Client],
+  // The same messages under the older package: only the method's path differs.
+  ['grpc.reflection.v1alpha', (): typeof ReflectionV1Client => reflectionV1Alpha().ServerReflectionClient as unknown as typeof ReflectionV1Client],
 ] as const;
 
 export type ReflectionApi = (typeof APIS)[number][0];
@@ -76,8 +77,9 @@ function isUnimplemented(err: unknown): boolean {
 
 /** Opens a session and lists the services; throws NoReflection when neither API is served. */
 export async function openReflection(channel: grpc.ChannelInterface, signal: AbortSignal): Promise<ReflectionSession> {
-  for (const [api, Client] of APIS) {
-    const client = new Client('unused', grpc.credentials.createInsecure(), { channelOverride: channel }) as ReflectionV1Client;
+  for (const [api, clientClass] of APIS) {
+    const Client = clientClass();
+    const client = new Client('unused', grpc.credentials.createInsecure(), { channelOverride: channel });
     const session = openStream(api, client, signal);
     try {
       const answer = await session.ask({ $case: 'listServices', value: '' });
