@@ -20,7 +20,17 @@ const IMPORT_META_URL = '__looppImportMetaUrl';
 const DEFINE = { 'import.meta.url': IMPORT_META_URL, 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' };
 const BANNER = `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;`;
 
-export async function writeBundle(esbuild: Esbuild, entry: string, files: BundleFiles, external: readonly string[]): Promise<WrittenBundle> {
+export interface BundleBuild {
+  /** Modules left out of the bundle (esbuild's `external`). */
+  readonly external: readonly string[];
+  /**
+   * esbuild's whitespace and syntax minification (names are kept): 1.3 MB instead of 2.0 MB for the
+   * KV plugin, and its start 4-5 ms faster (min and first quartile of 40 alternated launches).
+   */
+  readonly minify: boolean;
+}
+
+export async function writeBundle(esbuild: Esbuild, entry: string, files: BundleFiles, build: BundleBuild): Promise<WrittenBundle> {
   let built: Awaited<ReturnType<Esbuild['build']>>;
   try {
     built = await esbuild.build({
@@ -31,7 +41,9 @@ export async function writeBundle(esbuild: Esbuild, entry: string, files: Bundle
       target: 'node20',
       write: false,
       outfile: files.bundle,
-      external: [...external],
+      external: [...build.external],
+      minifyWhitespace: build.minify,
+      minifySyntax: build.minify,
       define: DEFINE,
       banner: { js: BANNER },
       // The entry is compiled JS, run by node: imports resolve as node resolves them, not through a

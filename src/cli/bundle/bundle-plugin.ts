@@ -18,6 +18,8 @@ export interface BundlePluginOptions {
   readonly out: string;
   /** Modules left out of the bundle, required at run time (esbuild's `external`). */
   readonly external?: readonly string[];
+  /** Minify whitespace and syntax, keeping names (default true; false keeps the code readable). */
+  readonly minify?: boolean;
   /** How to start the plugin for its code cache, or false for no cache. */
   readonly cache: CacheRunOptions | false;
   /** Where esbuild is looked for first (default: process.cwd()). */
@@ -44,7 +46,7 @@ export async function bundlePlugin(o: BundlePluginOptions): Promise<BundledPlugi
   // The old cache goes first: whatever fails below, it is never left next to a new bundle.
   fs.rmSync(files.cache, { force: true });
   o.onStep?.(`bundling ${entry}`);
-  const built = await writeBundle(esbuild, entry, files, o.external ?? []);
+  const built = await writeBundle(esbuild, entry, files, { external: o.external ?? [], minify: o.minify ?? true });
   writeLauncher(files, o.generator ?? 'loopp bundle');
   o.onStep?.('starting the plugin once for its code cache');
   const cache = o.cache === false ? undefined : await cacheRun(files, o.cache);

@@ -21,6 +21,8 @@ export interface Esbuild {
     define: Record<string, string>;
     banner: { js: string };
     tsconfigRaw: Record<string, never>;
+    minifyWhitespace: boolean;
+    minifySyntax: boolean;
     logLevel: 'silent';
   }): Promise<{ outputFiles: { path: string; contents: Uint8Array }[]; warnings: EsbuildMessage[] }>;
 }
