@@ -52,13 +52,14 @@ export async function tsHost(plugin: string, autoMTLS: boolean, cwd: string, arg
 }
 
 /**
- * Every variant in turn, `rounds` times after `warmup` uncounted rounds, plain then AutoMTLS; the
- * results are named `<variant> (plain)` / `<variant> (AutoMTLS)`, except `node -e 0` (once, no TLS).
+ * Every variant in turn, plain and AutoMTLS in the same round (a burst of load on the shared machine
+ * then hits both modes alike), `rounds` times after `warmup` uncounted rounds; the results are named
+ * `<variant> (plain)` / `<variant> (AutoMTLS)`, except `node -e 0` (once per round, no TLS).
  */
 export async function alternated(variants: Record<string, (mtls: boolean) => Promise<number>>, rounds: number, warmup: number): Promise<Record<string, number[]>> {
   const results: Record<string, number[]> = {};
-  for (const mtls of [false, true]) {
-    for (let r = 0; r < rounds + warmup; r++) {
+  for (let r = 0; r < rounds + warmup; r++) {
+    for (const mtls of [false, true]) {
       for (const [name, fn] of Object.entries(variants)) {
         if (mtls && name === 'node -e 0') continue;
         const ms = await fn(mtls);
