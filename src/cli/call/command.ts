@@ -10,8 +10,8 @@ import { NotDescribed, descriptorSource, type DescriptorSource } from './descrip
 import { invoke } from './invoke';
 import { parseJsonText, replyJson, requestFrom } from './json-io';
 import { methodLine, parseMethodRef, pickMethod, pickService, type MethodRef } from './method';
-import { NoReflection, openReflection, type ReflectionSession } from './reflection-client';
-import { formatStatus } from './status';
+import { NoReflection, ReflectionFailed, openReflection, type ReflectionSession } from './reflection-client';
+import { formatStatus, statusName } from './status';
 
 const OPTIONS: readonly OptionSpec[] = [
   ...LAUNCH_OPTIONS,
@@ -51,10 +51,11 @@ const NOT_DESCRIBED_HINT =
 
 interface Request {
   readonly ref: MethodRef;
-  readonly target: string;
   readonly json: JsonValue;
   readonly deadlineMs: number | undefined;
 }
+
+type Found = { readonly method: DescMethod; readonly registry: FileRegistry };
 
 /** Every service the plugin lists, with its methods where it can describe them. */
 async function listing(session: ReflectionSession, source: DescriptorSource): Promise<string> {
@@ -72,7 +73,7 @@ async function listing(session: ReflectionSession, source: DescriptorSource): Pr
 }
 
 /** The method and its registry, or a UsageError/NotDescribed. */
-async function findMethod(session: ReflectionSession, ref: MethodRef): Promise<{ method: DescMethod; registry: FileRegistry }> {
+async function findMethod(session: ReflectionSession, ref: MethodRef): Promise<Found> {
   const source = descriptorSource(session);
   const inList = session.services.includes(ref.service) || session.services.some((s) => s.endsWith(`.${ref.service}`));
   const service = pickService(ref, session.services, inList ? '' : await listing(session, source));
@@ -80,26 +81,43 @@ async function findMethod(session: ReflectionSession, ref: MethodRef): Promise<{
   return { method: pickMethod(registry, service, ref), registry };
 }
 
-async function callOn(client: { readonly channel: grpc.ChannelInterface }, r: Request, io: CliIo): Promise<ExitCode> {
-  let session: ReflectionSession;
-  try {
-    session = await openReflection(client.channel, io.signal);
-  } catch (err) {
-    if (!(err instanceof NoReflection)) throw err;
+/** Says why reflection could not give the method; undefined for an error that is not about that. */
+function reflectionFailure(err: unknown, io: CliIo): ExitCode | undefined {
+  if (io.signal.aborted) return EXIT.interrupted;
+  if (err instanceof NoReflection) {
     io.stderr.write(`loopp call: ${err.message}\n${NO_REFLECTION_HINT}`);
-    return EXIT.failed;
-  }
-  let found: { method: DescMethod; registry: FileRegistry };
-  try {
-    found = await findMethod(session, r.ref);
-  } catch (err) {
-    if (!(err instanceof NotDescribed)) throw err;
+  } else if (err instanceof NotDescribed) {
     // loopp's reflection says itself how to give descriptors; other servers get the hint.
     io.stderr.write(`loopp call: ${err.message}\n${err.reason.includes('reflection: { descriptors }') ? '' : NOT_DESCRIBED_HINT}`);
-    return EXIT.failed;
-  } finally {
-    session.end();
+  } else if (err instanceof ReflectionFailed) {
+    io.stderr.write(`loopp call: ${err.message}\n`);
+  } else if (typeof (err as grpc.ServiceError | undefined)?.code === 'number') {
+    const { code, details } = err as grpc.ServiceError;
+    io.stderr.write(`loopp call: the reflection stream failed: ${statusName(code)} (${code}): ${details}\n`);
+  } else {
+    return undefined;
   }
+  return EXIT.failed;
+}
+
+/** The method, by reflection; or the exit status, having said why not. */
+async function resolveMethod(channel: grpc.ChannelInterface, ref: MethodRef, io: CliIo): Promise<Found | ExitCode> {
+  let session: ReflectionSession | undefined;
+  try {
+    session = await openReflection(channel, io.signal);
+    return await findMethod(session, ref);
+  } catch (err) {
+    const exit = reflectionFailure(err, io);
+    if (exit === undefined) throw err;
+    return exit;
+  } finally {
+    session?.end();
+  }
+}
+
+async function callOn(client: { readonly channel: grpc.ChannelInterface }, r: Request, io: CliIo): Promise<ExitCode> {
+  const found = await resolveMethod(client.channel, r.ref, io);
+  if (typeof found === 'number') return found;
   const { method, registry } = found;
   const request = toBinary(method.input, requestFrom(method.input, r.json, registry));
   const outcome = await invoke(client.channel, method, request, {
@@ -117,11 +135,9 @@ async function callOn(client: { readonly channel: grpc.ChannelInterface }, r: Re
 async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const parsed = parseArgs(argv, OPTIONS);
   if (parsed.rest.length < 3) throw new UsageError(`expected <plugin> [plugin args...] <service>/<method> '<json>', got ${parsed.rest.length} word(s); see loopp call --help`);
-  const target = parsed.rest[parsed.rest.length - 2]!;
   const deadline = value(parsed, 'deadline');
   const request: Request = {
-    ref: parseMethodRef(target),
-    target,
+    ref: parseMethodRef(parsed.rest[parsed.rest.length - 2]!),
     json: parseJsonText(parsed.rest[parsed.rest.length - 1]!),
     deadlineMs: deadline === undefined ? undefined : durationMs('deadline', deadline),
   };

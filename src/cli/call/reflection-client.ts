@@ -17,6 +17,11 @@ const APIS = [
 
 export type ReflectionApi = (typeof APIS)[number][0];
 
+/** The reflection stream misbehaved: ended early, or answered out of turn. */
+export class ReflectionFailed extends Error {
+  override readonly name = 'ReflectionFailed';
+}
+
 /** Neither reflection service answers: the plugin does not serve reflection. */
 export class NoReflection extends Error {
   override readonly name = 'NoReflection';
@@ -46,11 +51,11 @@ function openStream(api: ReflectionApi, client: ReflectionV1Client, signal: Abor
   };
   stream.on('data', (r: ServerReflectionResponse) => {
     const w = waiting.shift();
-    if (r.messageResponse === undefined) w?.reject(new Error(`${api}: an answer without a message_response`));
+    if (r.messageResponse === undefined) w?.reject(new ReflectionFailed(`${api}: an answer without a message_response`));
     else w?.resolve(r.messageResponse);
   });
   stream.on('error', fail);
-  stream.on('end', () => fail(new Error(`${api}: the server ended the reflection stream`)));
+  stream.on('end', () => fail(new ReflectionFailed(`${api}: the server ended the reflection stream`)));
   const cancel = (): void => stream.cancel();
   signal.addEventListener('abort', cancel, { once: true });
   return {
@@ -83,8 +88,8 @@ export async function openReflection(channel: grpc.ChannelInterface, signal: Abo
     const session = openStream(api, client, signal);
     try {
       const answer = await session.ask({ $case: 'listServices', value: '' });
-      if (answer.$case === 'errorResponse') throw new Error(`${api}: list_services answered ${answer.value.errorCode}: ${answer.value.errorMessage}`);
-      if (answer.$case !== 'listServicesResponse') throw new Error(`${api}: list_services answered ${answer.$case}`);
+      if (answer.$case === 'errorResponse') throw new ReflectionFailed(`${api}: list_services answered ${answer.value.errorCode}: ${answer.value.errorMessage}`);
+      if (answer.$case !== 'listServicesResponse') throw new ReflectionFailed(`${api}: list_services answered ${answer.$case}`);
       return { ...session, services: answer.value.service.map((s) => s.name).sort() };
     } catch (err) {
       session.end();
