@@ -60,6 +60,7 @@ export async function socketRule(a: Announced): Promise<RuleResult> {
 /** Entries of `dir` except the plugin's socket (cleanup.socket's business). */
 export function tempFilesRule(dir: string, socketPath: string | undefined): RuleResult {
   const entries = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((e) => path.join(dir, e) !== socketPath);
-  if (entries.length === 0) return pass('cleanup.temp-files', `nothing left in ${dir}${socketPath === undefined ? '' : ' (the socket aside)'}`);
+  const socketLeft = socketPath !== undefined && fs.existsSync(socketPath);
+  if (entries.length === 0) return pass('cleanup.temp-files', `nothing left in ${dir}${socketLeft ? ' but the socket (cleanup.socket)' : ''}`);
   return verdict('cleanup.temp-files', false, `left in ${dir}: ${entries.slice(0, 10).join(', ')}${entries.length > 10 ? ` and ${entries.length - 10} more` : ''}`, 'Remove temp files and sockets the plugin created before it exits.');
 }

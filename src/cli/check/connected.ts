@@ -69,8 +69,10 @@ function blockedBy(p: ProbeResult, r: ConnectedRun): string | undefined {
   const t = p.tls;
   if (t === undefined) return undefined;
   if (!t.accepted || t.presentedDer === undefined || !t.presentedDer.equals(r.announced.certDer!)) return 'the TLS handshake a host makes fails (mtls.peer-cert)';
-  if (t.authorizationError !== undefined) return `a host refuses the certificate: ${t.authorizationError} (mtls.cert-*)`;
-  return undefined;
+  const e = t.authorizationError;
+  if (e === undefined) return undefined;
+  const rule = /EXPIRED|NOT_YET_VALID/.test(e) ? 'mtls.cert-validity' : /ALTNAME|HOSTNAME/.test(e) ? 'mtls.cert-names' : 'mtls.peer-cert';
+  return `a host refuses the certificate: ${e} (${rule})`;
 }
 
 /** Health, reflection, the two streams (held until Shutdown), Shutdown, and the leftovers. */
@@ -83,7 +85,11 @@ async function services(r: ConnectedRun, c: PluginConnection): Promise<RuleResul
     const reflection = await reflectionRule(c.channel);
     const streams = [await stdioRule(stdio), await brokerRule(broker, r.plan.mux)];
     r.step('Shutdown');
-    const shutdown = await shutdownRule(c, r.launch);
+    broker.cancel();
+    const shutdown = await shutdownRule(c, r.launch, () => {
+      stdio.cancel();
+      void c.close();
+    });
     if (shutdown.status !== 'pass') return [health, reflection, ...streams, shutdown, ...notReached(CLEANUP_RULES, 'no exit after Shutdown (grpc.shutdown)')];
     await c.close();
     return [health, reflection, ...streams, shutdown, await processRule(r.launch.proc!.pid), await socketRule(r.announced), tempFilesRule(r.dir, r.announced.network === 'unix' ? r.announced.address : undefined)];
@@ -93,24 +99,28 @@ async function services(r: ConnectedRun, c: PluginConnection): Promise<RuleResul
   }
 }
 
+/** mtls.peer-cert, or why it does not apply. */
+function peerRule(p: ProbeResult, r: ConnectedRun): RuleResult {
+  if (!r.plan.autoMTLS) return notApplicable('mtls.peer-cert', 'AutoMTLS off (--no-automtls)');
+  if (r.announced.certDer === undefined) return notReached(['mtls.peer-cert'], 'no certificate to trust (handshake.server-cert)')[0]!;
+  return peerCertRule(p, r.announced.certDer);
+}
+
 export async function connectedRules(r: ConnectedRun, connectRule: (p: ProbeResult, via: string) => RuleResult): Promise<RuleResult[]> {
   r.step('connecting');
-  const mtlsNa = r.plan.autoMTLS ? [] : [notApplicable('mtls.peer-cert', 'AutoMTLS off (--no-automtls)')];
   let c: PluginConnection;
   try {
     c = await connect(r);
   } catch (err) {
-    return [connectRule({ connected: false, socketError: (err as Error).message }, ' (multiplexed)'), ...notReached(AFTER_CONNECT, 'no connection (transport.connect)')];
+    return [connectRule({ connected: false, socketError: (err as Error).message }, r.plan.mux ? ' (the multiplexed connection)' : ''), ...notReached(AFTER_CONNECT, 'no connection (transport.connect)')];
   }
   try {
     const p = await probe(r, c);
-    const via = r.plan.mux ? ', then a stream of the multiplexed connection' : '';
-    const head = [connectRule(p, via), ...(r.plan.autoMTLS && r.announced.certDer !== undefined ? [peerCertRule(p, r.announced.certDer)] : mtlsNa)];
-    if (!p.connected) return [head[0]!, ...notReached(AFTER_CONNECT, 'no connection (transport.connect)')];
+    const connected = connectRule(p, r.plan.mux ? ', then a stream of the multiplexed connection' : '');
+    if (!p.connected) return [connected, ...notReached(AFTER_CONNECT, 'no connection (transport.connect)')];
     const blocked = blockedBy(p, r);
-    if (r.plan.autoMTLS && r.announced.certDer === undefined) head.push(...notReached(['mtls.peer-cert'], blocked!));
-    if (blocked !== undefined) return [...head, ...notReached([...GRPC_RULES, ...CLEANUP_RULES], blocked)];
-    return [...head, ...(await services(r, c))];
+    if (blocked !== undefined) return [connected, peerRule(p, r), ...notReached([...GRPC_RULES, ...CLEANUP_RULES], blocked)];
+    return [connected, peerRule(p, r), ...(await services(r, c))];
   } finally {
     await c.close();
   }

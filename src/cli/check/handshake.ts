@@ -14,6 +14,8 @@ export interface Announced {
   readonly address: string;
   /** Field 6 decoded, when it is a certificate. */
   readonly certDer: Buffer | undefined;
+  /** Field 7 as printed. */
+  readonly muxField: string | undefined;
 }
 
 export interface HandshakeVerdict {
@@ -105,7 +107,7 @@ function mux(field: string | undefined, plan: LaunchPlan): RuleResult {
 function announcedOf(fields: readonly string[]): Announced | undefined {
   const [, , net, addr] = fields as [string, string, string, string];
   if ((net !== 'unix' && net !== 'tcp') || !addressOk(net, addr)) return undefined;
-  return { network: net, address: addr, certDer: decodeCert(fields[5]).der };
+  return { network: net, address: addr, certDer: decodeCert(fields[5]).der, muxField: fields[6] };
 }
 
 /** Judges the main launch's first line. */

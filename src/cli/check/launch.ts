@@ -81,11 +81,21 @@ export function tail(text: string, lines = 20): string {
   return text.split('\n').slice(-lines - 1).join('\n');
 }
 
-/** SIGKILLs the process group (a no-op after the exit) and waits for the exit. */
+/**
+ * SIGKILLs the process and waits for its exit, then what is left of its process group: a plugin that
+ * exited (refusing the cookie, say) may leave children behind. The group's id cannot be reused while
+ * a member lives.
+ */
 export async function kill(l: Launch): Promise<void> {
   if (l.proc === undefined) return;
   l.proc.kill();
   await l.proc.exited;
+  if (process.platform === 'win32') return;
+  try {
+    process.kill(-l.proc.pid, 'SIGKILL');
+  } catch {
+    // no member left
+  }
 }
 
 /** A fresh private directory for one launch's sockets and temp files. */

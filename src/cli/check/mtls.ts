@@ -2,7 +2,7 @@
  * Rules on the AutoMTLS certificate of handshake field 6 (go-plugin's template: ECDSA P-521, for
  * localhost, valid from 30 s ago for 30 years) and on the certificate the TLS server really presents.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { ProbeResult } from './probe';
 import { fail, notReached, pass, verdict, type RuleId, type RuleResult } from './rules';
 
@@ -39,9 +39,15 @@ export function certRules(der: Buffer | undefined, nowMs: number): RuleResult[] 
   return [keyRule(cert), namesRule(cert), validityRule(cert, nowMs)];
 }
 
+/** The first 8 bytes of the certificate's SHA-256 fingerprint, as openssl prints them. */
+function fingerprint(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex').slice(0, 16).toUpperCase().replace(/(..)(?!$)/g, '$1:');
+}
+
 function presentedText(p: NonNullable<ProbeResult['tls']>, announced: Buffer): string {
   if (p.presentedDer === undefined) return 'no certificate presented';
-  return p.presentedDer.equals(announced) ? 'presents the announced certificate' : `presents another certificate (${p.presentedDer.length} bytes, not the ${announced.length} announced)`;
+  if (p.presentedDer.equals(announced)) return 'presents the announced certificate';
+  return `presents another certificate (SHA-256 ${fingerprint(p.presentedDer)}…, announced ${fingerprint(announced)}…)`;
 }
 
 /**

@@ -34,7 +34,10 @@ export function summaryOf(o: CheckOutcome): CheckSummary {
 
 export function jsonReport(o: CheckOutcome, plan: LaunchPlan): string {
   const plugin = {
-    ...o.plugin,
+    command: o.plugin.command,
+    args: o.plugin.args,
+    pid: o.plugin.pid ?? null,
+    handshake: o.plugin.handshake ?? null,
     cookie: plan.handshake.magicCookieKey,
     versions: plan.versions,
     loop: plan.loop ?? null,

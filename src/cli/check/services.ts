@@ -93,11 +93,18 @@ function exitWithin(l: Launch, ms: number): Promise<boolean> {
   });
 }
 
-/** Shutdown, then the exit within SHUTDOWN_GRACE_MS; a plugin still running then is SIGKILLed. */
-export async function shutdownRule(c: PluginConnection, l: Launch): Promise<RuleResult> {
+/**
+ * Shutdown, then the exit within SHUTDOWN_GRACE_MS; a plugin still running then is SIGKILLed.
+ * `afterReply` closes the connection once Shutdown has answered, as go-plugin's host does (broker
+ * closed before, connection after): a plugin may wait for its open streams to end before it exits.
+ */
+export async function shutdownRule(c: PluginConnection, l: Launch, afterReply: () => void): Promise<RuleResult> {
   const t0 = Date.now();
   const reply = new Promise<string>((resolve) => {
-    c.controller.shutdown({}, new grpc.Metadata(), { deadline: t0 + SHUTDOWN_GRACE_MS }, (err) => resolve(`${err ? statusText(err) : 'OK'} after ${Date.now() - t0} ms`));
+    c.controller.shutdown({}, new grpc.Metadata(), { deadline: t0 + SHUTDOWN_GRACE_MS }, (err) => {
+      resolve(`${err ? statusText(err) : 'OK'} after ${Date.now() - t0} ms`);
+      afterReply();
+    });
   });
   const exited = await exitWithin(l, SHUTDOWN_GRACE_MS);
   if (!exited) l.proc?.kill();

@@ -6,7 +6,7 @@
  */
 import { createLog } from '../../core/debug';
 import { buildPluginEnv, generateCertificate, type CertificateBundle } from '../../protocol';
-import type { LaunchFailure, LaunchPlan } from '../launch-options';
+import { freePort, type LaunchFailure, type LaunchPlan } from '../launch-options';
 import { CLEANUP_RULES, GRPC_RULES, connectedRules } from './connected';
 import { judgeHandshake, judgeWrongVersion, shortLine, unsupportedVersion, type Announced } from './handshake';
 import { freshDir, kill, launch, removeDir, tail, type Launch } from './launch';
@@ -91,7 +91,8 @@ function malformed(l: Launch): LaunchFailure | undefined {
   };
 }
 
-const AFTER_HANDSHAKE: readonly RuleId[] = ['transport.network', 'transport.unix-socket', 'transport.tcp-port', 'transport.connect', ...CERT_RULES, 'mtls.peer-cert', ...GRPC_RULES, ...CLEANUP_RULES];
+const FROM_CONNECT: readonly RuleId[] = ['transport.connect', 'mtls.peer-cert', ...GRPC_RULES, ...CLEANUP_RULES];
+const AFTER_HANDSHAKE: readonly RuleId[] = ['transport.network', 'transport.unix-socket', 'transport.tcp-port', ...CERT_RULES, ...FROM_CONNECT];
 
 interface MainRun {
   results: RuleResult[];
@@ -99,11 +100,22 @@ interface MainRun {
   failure: LaunchFailure | undefined;
 }
 
+/** What the main run holds besides the launch. */
+interface MainContext {
+  plan: LaunchPlan;
+  io: CheckIo;
+  /** Ours, when AutoMTLS is on (PLUGIN_CLIENT_CERT). */
+  identity: CertificateBundle | undefined;
+  bridgeDir: string | undefined;
+}
+
 /** Everything after a handshake that names a usable address. */
-async function fromAddress(plan: LaunchPlan, io: CheckIo, l: Launch, a: Announced, dir: string, env: Record<string, string>, identity: CertificateBundle | undefined, bridgeDir: string | undefined): Promise<RuleResult[]> {
+async function fromAddress({ plan, io, identity, bridgeDir }: MainContext, l: Launch, a: Announced, dir: string, env: Record<string, string>): Promise<RuleResult[]> {
   // The socket is looked at before anything connects or stops the plugin.
   const transport = [networkRule(a, plan), unixSocketRule(a, dir), tcpPortRule(a, env)];
   const certs = plan.autoMTLS ? certRules(a.certDer, Date.now()) : CERT_RULES.map((id) => notApplicable(id, 'AutoMTLS off (--no-automtls)'));
+  // A host refuses a plugin that does not say it multiplexes; its connection would not be what the plugin serves.
+  if (plan.mux && a.muxField !== 'true') return [...transport, ...certs, ...notReached(FROM_CONNECT, 'the plugin does not multiplex (handshake.mux)')];
   const run = { plan, launch: l, announced: a, identity, dir, bridgeDir, signal: io.signal, step: io.step, log: createLog('cli:check', plan.command) };
   return [...transport, ...certs, ...(await connectedRules(run, (p, via) => connectRule(a, p, via)))];
 }
@@ -118,7 +130,7 @@ async function mainRun(plan: LaunchPlan, io: CheckIo): Promise<MainRun> {
       const hs = judgeHandshake(l, plan);
       const rest =
         hs.announced !== undefined
-          ? await fromAddress(plan, io, l, hs.announced, dir, env, identity, bridgeDir)
+          ? await fromAddress({ plan, io, identity, bridgeDir }, l, hs.announced, dir, env)
           : notReached(AFTER_HANDSHAKE, hs.fields === undefined ? 'no handshake line (handshake.line)' : 'no usable address in fields 3-4 (handshake.network, handshake.address)');
       return { results: [...hs.results, ...rest, logFormatRule(l.stderr(), plan)], facts, failure: malformed(l) };
     });
@@ -133,13 +145,16 @@ async function extraRuns(plan: LaunchPlan, io: CheckIo): Promise<RuleResult[]> {
   const version = unsupportedVersion(plan);
   const timeoutMs = Math.min(plan.startTimeoutMs, EXTRA_LAUNCH_TIMEOUT_MS);
   const key = plan.handshake.magicCookieKey;
-  const noCookie = (dir: string) => {
-    const env = pluginEnv(plan, dir, plan.versions, undefined);
+  // Side by side, two LOOPs need a Prometheus port each (they bind it before looking at the cookie).
+  const port = async (): Promise<Record<string, string>> => (plan.loop === undefined ? {} : { CL_PROMETHEUS_PORT: String(await freePort()) });
+  const [portA, portB] = [await port(), await port()];
+  const noCookie = (dir: string): Record<string, string> => {
+    const env = { ...pluginEnv(plan, dir, plan.versions, undefined), ...portB };
     delete env[key];
     return env;
   };
   return Promise.all([
-    withLaunch(plan, io, (dir) => pluginEnv(plan, dir, [version], undefined), timeoutMs, async (l) => judgeWrongVersion(l, version)),
+    withLaunch(plan, io, (dir) => ({ ...pluginEnv(plan, dir, [version], undefined), ...portA }), timeoutMs, async (l) => judgeWrongVersion(l, version)),
     withLaunch(plan, io, noCookie, timeoutMs, async (l) => cookieRule(l, key)),
   ]);
 }
