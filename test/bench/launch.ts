@@ -21,7 +21,7 @@ const GO_BENCH = path.join(ROOT, 'go-interop', 'bin', 'launch-bench-go');
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
 
-async function nodeFloor(): Promise<number> {
+export async function nodeFloor(): Promise<number> {
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
@@ -31,22 +31,45 @@ async function nodeFloor(): Promise<number> {
   return performance.now() - t0;
 }
 
-function goHost(plugin: string, autoMTLS: boolean, cwd: string): number {
-  const out = execFileSync(GO_BENCH, ['-n', '1', ...(autoMTLS ? ['-automtls'] : []), plugin], { cwd, encoding: 'utf8' });
+/** One launch by go-plugin (launch-bench-go) to the reply of the first KV Get; `args` are the plugin's. */
+export function goHost(plugin: string, autoMTLS: boolean, cwd: string, args: readonly string[] = []): number {
+  const out = execFileSync(GO_BENCH, ['-n', '1', ...(autoMTLS ? ['-automtls'] : []), plugin, ...args], { cwd, encoding: 'utf8' });
   const ms = (JSON.parse(out) as { ms: number[] }).ms[0];
   if (ms === undefined) throw new Error(`launch-bench-go printed no timing: ${out}`);
   return ms;
 }
 
-async function tsHost(plugin: string, autoMTLS: boolean, cwd: string): Promise<number> {
+/** One launch by loopp's startPlugin to the reply of the first KV Get, then close. */
+export async function tsHost(plugin: string, autoMTLS: boolean, cwd: string, args: readonly string[] = []): Promise<number> {
   const t0 = performance.now();
-  const p = await startPlugin({ command: plugin, cwd, handshake, plugins, autoMTLS });
+  const p = await startPlugin({ command: plugin, args, cwd, handshake, plugins, autoMTLS });
   const kv = p.dispense('kv');
   // A missing key is an error reply from the Go plugin: still a completed first RPC.
   await new Promise<GetResponse | undefined>((resolve) => kv.get({ key: 'bench' }, (_e, r) => resolve(r)));
   const ms = performance.now() - t0;
   await p.close();
   return ms;
+}
+
+/**
+ * Every variant in turn, plain and AutoMTLS in the same round (a burst of load on the shared machine
+ * then hits both modes alike), `rounds` times after `warmup` uncounted rounds; the results are named
+ * `<variant> (plain)` / `<variant> (AutoMTLS)`, except `node -e 0` (once per round, no TLS).
+ */
+export async function alternated(variants: Record<string, (mtls: boolean) => Promise<number>>, rounds: number, warmup: number): Promise<Record<string, number[]>> {
+  const results: Record<string, number[]> = {};
+  for (let r = 0; r < rounds + warmup; r++) {
+    for (const mtls of [false, true]) {
+      for (const [name, fn] of Object.entries(variants)) {
+        if (mtls && name === 'node -e 0') continue;
+        const ms = await fn(mtls);
+        if (r < warmup) continue;
+        const key = name === 'node -e 0' ? name : `${name}${mtls ? ' (AutoMTLS)' : ' (plain)'}`;
+        (results[key] ??= []).push(ms);
+      }
+    }
+  }
+  return results;
 }
 
 export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<BenchResult> {
@@ -60,18 +83,7 @@ export async function runLaunch(rounds = Number(arg('rounds', '15'))): Promise<B
     'Go host -> TS plugin': async (m) => goHost(TS_PLUGIN, m, cwd),
     'TS host -> TS plugin': (m) => tsHost(TS_PLUGIN, m, cwd),
   };
-  const results: Record<string, number[]> = {};
-  for (const mtls of [false, true]) {
-    for (let r = 0; r < rounds + warmup; r++) {
-      for (const [name, fn] of Object.entries(variants)) {
-        if (mtls && name === 'node -e 0') continue;
-        const ms = await fn(mtls);
-        if (r < warmup) continue;
-        const key = name === 'node -e 0' ? name : `${name}${mtls ? ' (AutoMTLS)' : ' (plain)'}`;
-        (results[key] ??= []).push(ms);
-      }
-    }
-  }
+  const results = await alternated(variants, rounds, warmup);
   fs.rmSync(cwd, { recursive: true, force: true });
   const result: BenchResult = {
     title: `B1/B2 launch to first RPC (${rounds} rounds after ${warmup} warm-up, variants alternated)`,

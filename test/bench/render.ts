@@ -18,9 +18,9 @@ export interface BenchFile {
 /** What `make soak` writes to dist/soak.json (the machine line is a string there). */
 export type SoakFile = SoakResult & { machine?: string };
 
-/** Decimals of a suite's numbers: one for launch times (B1/B2) and MB/s (B5), two elsewhere. */
+/** Decimals of a suite's numbers: one for launch times (B1/B2, B8) and MB/s (B5), two elsewhere. */
 export function benchDigits(r: BenchResult): number {
-  return /^B[15]\b/.test(r.title) ? 1 : 2;
+  return /^B[158]\b/.test(r.title) ? 1 : 2;
 }
 
 /** The marker id of a suite: the leading "B<n>" of its title ("B1/B2 launch …" → "B1"). */

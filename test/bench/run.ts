@@ -3,10 +3,11 @@
  * Markdown tables (render.ts; `make docs-bench` writes the same tables into docs/performance.md).
  * Benchmarks never run inside `make test`. `--suites` picks some (make bench runs B3,B4,B5 again
  * under Node 24 that way; the chart, chart.ts, shows both).
- *   node dist/test/bench/run.js [--out dist/bench.json] [--suites B1,B3,B4,B5,B6,B7]
+ *   node dist/test/bench/run.js [--out dist/bench.json] [--suites B1,B3,B4,B5,B6,B7,B8]
  */
 import * as fs from 'node:fs';
 import { runBroker } from './broker';
+import { runBundle } from './bundle';
 import { arg, machineInfo, type BenchResult } from './common';
 import { runLaunch } from './launch';
 import { runProxy } from './proxy';
@@ -22,6 +23,7 @@ const SUITES: Record<string, () => Promise<BenchResult>> = {
   B5: runStdio,
   B6: runScale,
   B7: runProxy,
+  B8: runBundle,
 };
 
 async function main(): Promise<void> {

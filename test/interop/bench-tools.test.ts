@@ -127,9 +127,10 @@ describe('benchmark programs', () => {
     });
   }
 
-  it('bin/kv-plugin-ts runs the esbuild bundle with a V8 code cache built by make-bins', () => {
+  it('bin/kv-plugin-ts is a loopp bundle (launcher, bundle, V8 code cache) built by make-bins', () => {
     const launcher = fs.readFileSync(binary('kv-plugin-ts'), 'utf8');
-    assert.match(launcher, /dist\/bundle\/kv-plugin-ts\.js/);
-    assert.ok(fs.statSync(path.join(ROOT, 'dist', 'bundle', 'kv-plugin-ts.cache')).size > 0);
+    assert.match(launcher, /^#!\/usr\/bin\/env node\n\/\/ Written by scripts\/make-bins\.js \(loopp bundle\): runs kv-plugin-ts\.bundle\.js/);
+    assert.ok(fs.statSync(path.join(ROOT, 'bin', 'kv-plugin-ts.bundle.js')).size > 0);
+    assert.ok(fs.statSync(path.join(ROOT, 'bin', 'kv-plugin-ts.cache')).size > 0);
   });
 });
