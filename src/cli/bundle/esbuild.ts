@@ -37,7 +37,7 @@ export function loadEsbuild(cwd: string): Esbuild {
   try {
     file = require.resolve('esbuild', { paths: [cwd, __dirname] });
   } catch {
-    throw new UsageError("loopp bundle needs esbuild, which is not installed here: run `npm i -D esbuild` in your plugin's project (see docs/cli-call-bundle.md)");
+    throw new UsageError("loopp bundle needs esbuild, which is not installed here: run `npm i -D esbuild` in your plugin's project (see docs/cli.md)");
   }
   return require(file) as Esbuild;
 }
