@@ -4,7 +4,8 @@
  * - from CommonJS, with the oldest @grpc/grpc-js of the peer range;
  * - from ESM compiled by TypeScript with node16 resolution (declarations checked, no skipLibCheck),
  *   with the newest grpc-js tested.
- * Each project launches go-plugin's KV example (Go) and a TS plugin written against the package.
+ * Each project launches go-plugin's KV example (Go) and a TS plugin written against the package; one
+ * runs the `loopp` command (npx loopp check / call) on go-plugin's own example KV plugin.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -165,6 +166,23 @@ describe('the packed package', () => {
       promInstalled: false,
       grpcVersion: PEER_RANGE_LOW,
     });
+  });
+
+  it('npx loopp, from the installed tarball: check passes on go-plugin\'s own KV example, call reads what it wrote', async () => {
+    const dir = project('cli-user', pkg.devDependencies['@grpc/grpc-js'] as string, 'commonjs');
+    const npx = (args: string[]) => run('npx', ['--no-install', 'loopp', ...args], { cwd: dir });
+    const check = await npx(['check', '--json', '--cookie', 'BASIC_PLUGIN=hello', goBinary('example-kv-go')]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const report = JSON.parse(check.stdout) as { rules: { id: string; status: string }[]; summary: { fail: number; exit: number } };
+    assert.deepEqual([report.summary.fail, report.summary.exit], [0, 0]);
+    assert.deepEqual(report.rules.filter((r) => r.status !== 'pass' && r.status !== 'n/a'), []);
+    assert.equal(report.rules.find((r) => r.id === 'grpc.reflection')?.status, 'pass');
+    // Each call launches the plugin afresh; the Go KV plugin keeps its values in files in the working directory.
+    const put = await npx(['call', '--cookie', 'BASIC_PLUGIN=hello', goBinary('example-kv-go'), 'proto.KV/Put', '{"key":"k","value":"aGk="}']);
+    assert.deepEqual([put.code, put.stdout], [0, '{}\n'], put.stderr);
+    const get = await npx(['call', '--cookie', 'BASIC_PLUGIN=hello', goBinary('example-kv-go'), 'proto.KV/Get', '{"key":"k"}']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(Buffer.from((JSON.parse(get.stdout) as { value: string }).value, 'base64').toString(), 'hi\n\nWritten from plugin-go-grpc');
   });
 
   it('ESM, TypeScript node16 resolution with declarations checked (no skipLibCheck), host-only, newest grpc-js tested', async () => {
