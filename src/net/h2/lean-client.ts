@@ -39,14 +39,38 @@ function intercepted(options: grpc.CallOptions): boolean {
   return (options.interceptors?.length ?? 0) > 0 || (options.interceptor_providers?.length ?? 0) > 0;
 }
 
-/** The caller's stack, as grpc-js appends it to a failed call's error ("for call at"). */
-function callerStack(error: Error): string {
-  const lines = (error.stack ?? '').split('\n');
-  return lines.slice(1).join('\n');
+/**
+ * Where the call was made, for a failed call's error ("for call at", as grpc-js appends it): the
+ * first CALLER_FRAMES frames above the client method. grpc-js takes a whole `new Error()` per call;
+ * with the rest of the lean path that capture was the largest cost left (B3, 64 in flight: about
+ * 19 000 calls/s with it, 21 500 without, on this machine), and the call site is in the first frames.
+ */
+const CALLER_FRAMES = 4;
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function captureCaller(below: Function): { stack?: string } {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.min(limit, CALLER_FRAMES);
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, below);
+  Error.stackTraceLimit = limit;
+  return holder;
+}
+
+function callerStack(holder: { stack?: string }): string {
+  return (holder.stack ?? '').split('\n').slice(1).join('\n');
 }
 
 /** One unary call straight on the channel: what grpc-js's bottom intercepting call does, minus the layers. */
-function leanUnary(channel: grpc.ChannelInterface, method: Method, argument: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: UnaryCallback): grpc.ClientUnaryCall {
+function leanUnary(
+  channel: grpc.ChannelInterface,
+  method: Method,
+  argument: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: UnaryCallback,
+  caller: { stack?: string } | undefined,
+): grpc.ClientUnaryCall {
   const emitter = new grpcCall.ClientUnaryCallImpl();
   const call = channel.createCall(method.path, options.deadline ?? Infinity, options.host, options.parent ?? null, options.propagate_flags);
   if (options.credentials) call.setCredentials(options.credentials);
@@ -54,7 +78,6 @@ function leanUnary(channel: grpc.ChannelInterface, method: Method, argument: unk
   let response: unknown = null;
   let received = false;
   let readError: grpc.StatusObject | undefined;
-  let caller: Error | undefined = new Error();
   const finish = (status: grpc.StatusObject): void => {
     const stack = caller === undefined ? '' : callerStack(caller);
     caller = undefined;
@@ -105,7 +128,7 @@ export function clientOnChannel<T extends grpc.Client>(Ctor: grpc.ServiceClientC
     const lean = function (this: grpc.Client, argument: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
       const args = unaryArguments(a1, a2, a3);
       if (args === undefined || intercepted(args.options)) return viaGrpcJs.call(this, argument, a1, a2, a3);
-      return leanUnary(channel, def, argument, args.metadata, args.options, args.callback);
+      return leanUnary(channel, def, argument, args.metadata, args.options, args.callback, captureCaller(lean));
     };
     Object.defineProperty(client, name, { value: lean, writable: true, configurable: true });
     if (def.originalName !== undefined && def.originalName !== name) Object.defineProperty(client, def.originalName, { value: lean, writable: true, configurable: true });
