@@ -15,7 +15,7 @@ import { descriptorSource, NotDescribed } from '../../src/cli/call/descriptors';
 import { invoke } from '../../src/cli/call/invoke';
 import { fieldList, parseJsonText, replyJson, requestFrom } from '../../src/cli/call/json-io';
 import { methodLine, parseMethodRef, pickMethod, pickService } from '../../src/cli/call/method';
-import { openReflection, type ReflectionSession } from '../../src/cli/call/reflection-client';
+import { openReflection, type ReflectionSession } from '../../src/cli/reflection-client';
 import { formatStatus } from '../../src/cli/call/status';
 import { ReflectionV1Service } from '../../src/gen';
 import { ServiceCatalog } from '../../src/plugin/reflection/catalog';

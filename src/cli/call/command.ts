@@ -10,7 +10,7 @@ import { NotDescribed, descriptorSource, type DescriptorSource } from './descrip
 import { invoke } from './invoke';
 import { parseJsonText, replyJson, requestFrom } from './json-io';
 import { methodLine, parseMethodRef, pickMethod, pickService, type MethodRef } from './method';
-import { NoReflection, ReflectionFailed, openReflection, type ReflectionSession } from './reflection-client';
+import { NoReflection, ReflectionFailed, openReflection, type ReflectionSession } from '../reflection-client';
 import { formatStatus, statusName } from './status';
 
 const OPTIONS: readonly OptionSpec[] = [

@@ -6,7 +6,7 @@
 import { create, createFileRegistry, fromBinary, type DescFile, type FileRegistry } from '@bufbuild/protobuf';
 import * as wkt from '@bufbuild/protobuf/wkt';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
-import type { ReflectionAnswer, ReflectionQuestion, ReflectionSession } from './reflection-client';
+import type { ReflectionAnswer, ReflectionQuestion, ReflectionSession } from '../reflection-client';
 
 const WELL_KNOWN = new Map<string, DescFile>(
   Object.values(wkt)

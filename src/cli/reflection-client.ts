@@ -4,7 +4,7 @@
  * servers alone serve): the same messages under two service names.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionV1Client, reflectionV1Alpha, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen';
+import { ReflectionV1Client, reflectionV1Alpha, type ServerReflectionRequest, type ServerReflectionResponse } from '../gen';
 
 export type ReflectionQuestion = NonNullable<ServerReflectionRequest['messageRequest']>;
 export type ReflectionAnswer = NonNullable<ServerReflectionResponse['messageResponse']>;
