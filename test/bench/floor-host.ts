@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { floorAddress, launchFloor, spawnFloor } from './floor/launch';
 import { connect, FloorStatusError, frame, onUnary, openCall, pb, replyOk, unary, unpb } from './floor/wire';
-import { measureGets, parseHostArgs } from './host-args';
+import { measureGets, runHostMode, stdioMeter } from './host-args';
 
 async function rpc(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
   const p = await launchFloor(command, args);
@@ -34,37 +34,12 @@ function stdioDataLength(msg: Buffer): number {
 }
 
 async function stdio(flags: Map<string, number>, [command, ...args]: [string, ...string[]]): Promise<object> {
-  const n = flags.get('n') ?? 5;
   const size = flags.get('bytes') ?? 8 << 20;
+  const meter = stdioMeter(flags.get('n') ?? 5, size);
   const p = await launchFloor(command, args);
-  let received = 0;
-  let waiter: { target: number; resolve: () => void } | undefined;
-  const stream = openCall(
-    p.session,
-    '/plugin.GRPCStdio/StreamStdio',
-    (m) => {
-      received += stdioDataLength(m);
-      if (waiter && received >= waiter.target) waiter.resolve();
-    },
-    () => undefined,
-    pb({}),
-  );
+  const stream = openCall(p.session, '/plugin.GRPCStdio/StreamStdio', (m) => meter.add(stdioDataLength(m)), () => undefined, pb({}));
   try {
-    const ms: number[] = [];
-    let target = 0;
-    for (let i = 0; i <= n; i++) {
-      target += size;
-      const t0 = performance.now();
-      const arrived = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${received} of ${target} bytes`)), 30_000);
-        waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
-        if (received >= target) waiter.resolve();
-      });
-      await unary(p.session, '/proto.KV/Get', pb({ 1: `stdout:${size}` }));
-      await arrived;
-      if (i > 0) ms.push(performance.now() - t0);
-    }
-    return { ms, bytes: size };
+    return await meter.measure(() => unary(p.session, '/proto.KV/Get', pb({ 1: `stdout:${size}` })));
   } finally {
     stream.close();
     await p.close();
@@ -210,18 +185,4 @@ async function scale(flags: Map<string, number>, [command, ...args]: [string, ..
   return { wallMs, n, workers: workers.length };
 }
 
-const modes: Record<string, (f: Map<string, number>, c: [string, ...string[]]) => Promise<object>> = { rpc, stdio, broker, scale };
-const [mode = '', ...rest] = process.argv.slice(2);
-const { flags, cmd } = parseHostArgs(rest);
-const fn = modes[mode];
-if (!fn || cmd.length === 0) {
-  console.error('usage: floor-host.js rpc|stdio|broker|scale [--flag N …] PLUGIN [ARGS…]');
-  process.exit(1);
-}
-fn(flags, cmd).then(
-  (out) => console.log(JSON.stringify(out)),
-  (err: Error) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  },
-);
+runHostMode('floor-host.js', { rpc, stdio, broker, scale });

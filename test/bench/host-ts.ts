@@ -10,7 +10,7 @@
 import { Writable } from 'node:stream';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
-import { measureGets, parseHostArgs } from './host-args';
+import { measureGets, runHostMode, stdioMeter } from './host-args';
 
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
@@ -38,14 +38,11 @@ async function rpc(flags: Map<string, number>, cmd: string[]): Promise<object> {
 }
 
 async function stdio(flags: Map<string, number>, cmd: string[]): Promise<object> {
-  const n = flags.get('n') ?? 5;
   const size = flags.get('bytes') ?? 8 << 20;
-  let received = 0;
-  let waiter: { target: number; resolve: () => void } | undefined;
+  const meter = stdioMeter(flags.get('n') ?? 5, size);
   const syncStdout = new Writable({
     write(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      if (waiter && received >= waiter.target) waiter.resolve();
+      meter.add(chunk.length);
       done();
     },
   });
@@ -53,21 +50,7 @@ async function stdio(flags: Map<string, number>, cmd: string[]): Promise<object>
   const p = await startPlugin({ command, args, handshake, plugins, autoMTLS: false, syncStdout });
   try {
     const kv = p.dispense('kv');
-    const ms: number[] = [];
-    let target = 0;
-    for (let i = 0; i <= n; i++) {
-      target += size;
-      const t0 = performance.now();
-      const arrived = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${received} of ${target} bytes`)), 30_000);
-        waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
-        if (received >= target) waiter.resolve();
-      });
-      await call((cb) => kv.get({ key: `stdout:${size}` }, cb));
-      await arrived;
-      if (i > 0) ms.push(performance.now() - t0);
-    }
-    return { ms, bytes: size };
+    return await meter.measure(() => call((cb) => kv.get({ key: `stdout:${size}` }, cb)));
   } finally {
     await p.close();
   }
@@ -97,18 +80,4 @@ async function scale(flags: Map<string, number>, cmd: string[]): Promise<object>
   return { wallMs, rssBeforeKB, rssAfterKB, n };
 }
 
-const modes: Record<string, (f: Map<string, number>, c: string[]) => Promise<object>> = { rpc, stdio, scale };
-const [mode = '', ...rest] = process.argv.slice(2);
-const { flags, cmd } = parseHostArgs(rest);
-const fn = modes[mode];
-if (!fn || cmd.length === 0) {
-  console.error('usage: host-ts.js rpc|stdio|scale [--flag N …] PLUGIN [ARGS…]');
-  process.exit(1);
-}
-fn(flags, cmd).then(
-  (out) => console.log(JSON.stringify(out)),
-  (err: Error) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  },
-);
+runHostMode('host-ts.js', { rpc, stdio, scale });

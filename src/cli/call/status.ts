@@ -15,6 +15,7 @@ function detailsOf(statusBytes: Uint8Array): Any[] {
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 3 && wireType === WireType.LengthDelimited) details.push(fromBinary(AnySchema, reader.bytes()));
+    // Protobuf's skip, not a test's: code (1) and message (2) are already on the ServiceError.
     else reader.skip(wireType, field);
   }
   return details;

@@ -29,6 +29,7 @@ function eachField(bytes: Uint8Array, visit: (fieldNo: number, wireType: WireTyp
   const reader = new BinaryReader(bytes);
   while (reader.pos < reader.len) {
     const [fieldNo, wireType] = reader.tag();
+    // Protobuf's skip, not a test's: a field the visitor does not read (options, source info) is stepped over.
     if (!visit(fieldNo, wireType, reader)) reader.skip(wireType, fieldNo);
   }
 }
