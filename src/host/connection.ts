@@ -5,7 +5,6 @@
  * carries yamux, and the channel runs over a stream of it.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import type { Log } from '../core/debug';
@@ -13,7 +12,7 @@ import { StartError, messageOf } from '../core/errors';
 import { GRPCBrokerClient, GRPCControllerClient, HealthClient } from '../gen';
 import type { TransportCredentials } from '../net/grpc/credentials';
 import { openAddressChannel, openStreamChannel, type ChannelKind, type ChannelSpec } from '../net/grpc/open-channel';
-import { netConnectOptions } from '../net/transport';
+import { dialNet } from '../net/h2/dial';
 import { Broker, type BrokerTransport } from '../shared/broker';
 import { createMultiplexer, type Multiplexer } from '../shared/mux';
 import type { Network } from '../wire/handshake';
@@ -69,19 +68,6 @@ const BASE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc-node.flow_control_window': 16 * 1024 * 1024,
 };
 
-/** The raw connection go-plugin's host makes eagerly in multiplexed mode. */
-function dialRaw(network: Network, address: string, signal: AbortSignal | undefined): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ ...netConnectOptions(network, address), ...(signal === undefined ? {} : { signal }) });
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      if (network === 'tcp') socket.setKeepAlive(true);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
 interface MuxTransport {
   mux: Multiplexer;
   /** The main channel's streams: the first one opened eagerly, then new ones (reconnects). */
@@ -89,9 +75,10 @@ interface MuxTransport {
 }
 
 async function setUpMux(o: ConnectOptions): Promise<MuxTransport> {
-  let raw: net.Socket;
+  let raw: Duplex;
   try {
-    raw = await dialRaw(o.network, o.address, o.signal);
+    // The raw connection go-plugin's host makes eagerly in multiplexed mode.
+    raw = await dialNet(o.network, o.address)(o.signal ?? new AbortController().signal);
   } catch (err) {
     if (o.signal?.aborted) throw o.signal.reason;
     throw new StartError('ERR_LOOPP_CONNECT', `error dialing plugin for multiplexing: ${messageOf(err)}`, {
@@ -202,7 +189,7 @@ export async function connectPlugin(o: ConnectOptions): Promise<PluginConnection
   brokerCall?.on('error', () => {});
   if (brokerCall) broker.attach(brokerCall);
   const stdio = streams
-    ? openStdioStream({ target, credentials: credentials.credentials, clientOptions, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log })
+    ? openStdioStream({ channel, stdout: o.syncStdout, stderr: o.syncStderr, log: o.log })
     : undefined;
   let closing: Promise<void> | undefined;
   return {

@@ -12,13 +12,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Writable } from 'node:stream';
 import type { Log } from '../core/debug';
-import { GRPCStdioClient, GRPCStdioService, type StdioData, StdioData_Channel } from '../gen';
+import { GRPCStdioService, type StdioData, StdioData_Channel } from '../gen';
 import { decodeStdioData } from '../shared/stdio-codec';
 
 export interface StdioStreamOptions {
-  target: string;
-  credentials: grpc.ChannelCredentials;
-  clientOptions: grpc.ClientOptions;
+  /** The plugin connection's channel. */
+  channel: grpc.ChannelInterface;
   stdout: Writable | undefined;
   stderr: Writable | undefined;
   log: Log;
@@ -27,9 +26,7 @@ export interface StdioStreamOptions {
 type ChannelCall = ReturnType<grpc.Channel['createCall']>;
 
 export function openStdioStream(o: StdioStreamOptions): { cancel(): void } {
-  // The client only resolves the channel (the connection's, through channelOverride).
-  const channel = new GRPCStdioClient(o.target, o.credentials, o.clientOptions).getChannel();
-  const call: ChannelCall = channel.createCall(GRPCStdioService.streamStdio.path, Infinity, undefined, null, undefined);
+  const call: ChannelCall = o.channel.createCall(GRPCStdioService.streamStdio.path, Infinity, undefined, null, undefined);
   const sinkFor = (d: StdioData): Writable | undefined =>
     d.channel === StdioData_Channel.STDOUT ? o.stdout : d.channel === StdioData_Channel.STDERR ? o.stderr : undefined;
   call.start(new grpc.Metadata(), {

@@ -32,7 +32,8 @@ export class MessageTooLarge extends Error {
 
 export class MessageDecoder {
   readonly #max: number;
-  readonly #header = Buffer.alloc(5);
+  /** A prefix split across chunks, while it is incomplete (most prefixes never need it). */
+  #header: Buffer | undefined;
   #headerBytes = 0;
   #message: Buffer | undefined;
   #messageBytes = 0;
@@ -52,24 +53,32 @@ export class MessageDecoder {
         continue;
       }
       const start = at;
-      const take = Math.min(5 - this.#headerBytes, chunk.length - at);
-      chunk.copy(this.#header, this.#headerBytes, at, at + take);
-      this.#headerBytes += take;
-      at += take;
-      if (this.#headerBytes < 5) break;
-      const length = this.#header.readUInt32BE(1);
+      let prefix: Buffer;
+      if (this.#headerBytes === 0 && chunk.length - at >= 5) {
+        prefix = chunk.subarray(at, at + 5);
+        at += 5;
+      } else {
+        const header = (this.#header ??= Buffer.alloc(5));
+        const take = Math.min(5 - this.#headerBytes, chunk.length - at);
+        chunk.copy(header, this.#headerBytes, at, at + take);
+        this.#headerBytes += take;
+        at += take;
+        if (this.#headerBytes < 5) break;
+        this.#headerBytes = 0;
+        prefix = header;
+      }
+      const length = prefix.readUInt32BE(1);
       if (length > this.#max) throw new MessageTooLarge(length, this.#max);
-      if (take === 5 && chunk.length - at >= length) {
+      if (prefix !== this.#header && chunk.length - at >= length) {
         // The common case: prefix and message in this chunk; no copy.
         out.push(chunk.subarray(start, at + length));
         at += length;
       } else {
         this.#message = Buffer.allocUnsafe(5 + length);
-        this.#header.copy(this.#message, 0);
+        prefix.copy(this.#message, 0);
         this.#messageBytes = 5;
         if (length === 0) at = this.#fill(chunk, at, out);
       }
-      this.#headerBytes = 0;
     }
     return out;
   }

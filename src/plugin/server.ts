@@ -21,7 +21,7 @@ import { ServiceCatalog } from './reflection/catalog';
 import type { ReflectionSetting } from './reflection/options';
 import { addReflection } from './reflection/service';
 import { StdioForwarder } from './stdio';
-import { newGrpcServer, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
+import { newGrpcServer, serverKindFor, type GrpcServer, type GrpcServerKind } from '../net/h2server/server';
 
 export interface PluginServerOptions {
   credentials: TransportCredentials;
@@ -63,7 +63,10 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
   let noConnection: (why: string) => void = () => {};
   // The plugins get the server through the catalog, which notes their services for reflection.
   const catalog = new ServiceCatalog();
-  const server = catalog.wrap(newGrpcServer(o.grpcServer, { 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions }));
+  const serverOptions = { 'grpc.max_concurrent_streams': SERVER_MAX_CONCURRENT_STREAMS, ...o.serverOptions };
+  // One kind for the main server and the brokered ones, whatever chose it.
+  const serverKind = serverKindFor(o.grpcServer, serverOptions);
+  const server = catalog.wrap(newGrpcServer(serverKind, serverOptions));
   const injector = server.createConnectionInjector(o.credentials.server());
   const inject = (connection: Duplex) => injector.injectConnection(connection);
   // Multiplexed mode: every stream is the main server's unless a broker knock claimed it.
@@ -80,7 +83,7 @@ export function createPluginServer(o: PluginServerOptions): PluginServerParts {
       noConnection('no multiplexed connection within 5 s');
     },
   });
-  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials, channel: o.channel }, grpcServer: o.grpcServer });
+  const broker = new Broker({ side: 'plugin', instance, mux: mux?.context, transport: { listen: o.listen, credentials: o.credentials, channel: o.channel }, grpcServer: serverKind });
   const health = new HealthState();
   const stdio = new StdioForwarder({ log: o.log });
   addProtocolServices(server, { health, stdio, broker, log: o.log, shutdown: (reply) => shutdownHandler(reply) });

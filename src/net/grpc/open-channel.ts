@@ -32,10 +32,14 @@ function h2(spec: ChannelSpec, target: string, dial: Dial): H2Channel {
   return new H2Channel({ target, dial: secured, secure: spec.credentials.tls !== undefined, options: spec.options, log: spec.log });
 }
 
+function grpcJs(spec: ChannelSpec, target: string): grpc.Channel {
+  return new grpc.Channel(target, spec.credentials.credentials, { ...spec.options, ...spec.credentials.options });
+}
+
 /** A channel to a unix or TCP address. Throws for an address grpc-js cannot parse (grpc-js kind). */
 export function openAddressChannel(spec: ChannelSpec, network: Network, address: string): grpc.ChannelInterface {
   const target = grpcTarget(network, address);
-  if (spec.kind === 'grpc-js') return new grpc.Channel(target, spec.credentials.credentials, { ...spec.options, ...spec.credentials.options });
+  if (spec.kind === 'grpc-js') return grpcJs(spec, target);
   return h2(spec, target, dialNet(network, address));
 }
 
@@ -53,8 +57,7 @@ export async function openStreamChannel(spec: ChannelSpec, open: () => Promise<D
     return { channel: h2(spec, `yamux:${bridge.label}`, () => open()), bridgePath: undefined, release: () => Promise.resolve() };
   }
   const b = await createBridge(open, { dir: bridge.dir, log: spec.log, label: bridge.label });
-  const channel = new grpc.Channel(grpcTarget('unix', b.path), spec.credentials.credentials, { ...spec.options, ...spec.credentials.options });
-  return { channel, bridgePath: b.path, release: () => b.close() };
+  return { channel: grpcJs(spec, grpcTarget('unix', b.path)), bridgePath: b.path, release: () => b.close() };
 }
 
 /** Throws ConfigError ERR_LOOPP_CONFIG unless `kind` is undefined or a ChannelKind. */

@@ -43,9 +43,10 @@ const PROPAGATE_CANCELLATION = 8;
 const PROPAGATE_DEFAULTS = 0xffff;
 
 /** grpc-timeout: the remaining time in the coarsest unit that keeps 8 digits (gRPC's limit). */
+const TIMEOUT_UNITS = [['m', 1], ['S', 1000], ['M', 60_000], ['H', 3_600_000]] as const;
 function timeoutHeader(deadlineMs: number): string {
   const ms = Math.max(deadlineMs - Date.now(), 0);
-  for (const [unit, factor] of [['m', 1], ['S', 1000], ['M', 60_000], ['H', 3_600_000]] as const) {
+  for (const [unit, factor] of TIMEOUT_UNITS) {
     const amount = Math.ceil(ms / factor);
     if (amount < 1e8) return `${amount}${unit}`;
   }
@@ -193,6 +194,7 @@ export class H2Call implements CallInterface {
     });
     stream.on('close', () => {
       this.#serverEnded = true;
+      if (this.#final?.code === grpc.status.OK) return;
       // After any 'error' emitted at the same time, whose message is the better detail.
       process.nextTick(() => {
         if (this.#final?.code === grpc.status.OK) return;

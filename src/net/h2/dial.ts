@@ -17,7 +17,8 @@ export function dialNet(network: Network, address: string): Dial {
       const socket = net.connect({ ...netConnectOptions(network, address), signal });
       socket.once('connect', () => {
         socket.off('error', reject);
-        if (network === 'tcp') socket.setNoDelay(true);
+        // As Go's net.Dial: no Nagle delay, TCP keep-alive on.
+        if (network === 'tcp') socket.setNoDelay(true).setKeepAlive(true);
         resolve(socket);
       });
       socket.once('error', reject);

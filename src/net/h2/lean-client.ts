@@ -69,7 +69,7 @@ function leanUnary(
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: UnaryCallback,
-  caller: { stack?: string } | undefined,
+  caller: { stack?: string },
 ): grpc.ClientUnaryCall {
   const emitter = new grpcCall.ClientUnaryCallImpl();
   const call = channel.createCall(method.path, options.deadline ?? Infinity, options.host, options.parent ?? null, options.propagate_flags);
@@ -78,11 +78,11 @@ function leanUnary(
   let response: unknown = null;
   let received = false;
   let readError: grpc.StatusObject | undefined;
+  // The stack text is formatted only for an error: reading `stack` is what costs.
+  const fail = (status: grpc.StatusObject): void => callback(grpcCall.callErrorFromStatus(status, callerStack(caller)));
   const finish = (status: grpc.StatusObject): void => {
-    const stack = caller === undefined ? '' : callerStack(caller);
-    caller = undefined;
-    if (status.code !== grpc.status.OK) callback(grpcCall.callErrorFromStatus(status, stack));
-    else if (!received) callback(grpcCall.callErrorFromStatus({ code: grpc.status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }, stack));
+    if (status.code !== grpc.status.OK) fail(status);
+    else if (!received) fail({ code: grpc.status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata });
     else callback(null, response);
     emitter.emit('status', status);
   };

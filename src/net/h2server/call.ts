@@ -121,7 +121,7 @@ export class H2ServerCall implements CallInterface {
     if (frame === undefined) return;
     if (!this.#headersSent) this.sendMetadata(undefined);
     this.stream.write(frame, (err) => {
-      if (err) this.sendStatus({ code: Status.INTERNAL, details: sendErrorDetails(err, 'Error writing message'), metadata: null });
+      if (err) this.sendStatus({ code: Status.INTERNAL, details: sendErrorDetails(err, 'Error writing message', 'Internal server error'), metadata: null });
       else callback();
     });
   }
@@ -223,7 +223,7 @@ export class H2ServerCall implements CallInterface {
     if (this.#checkCancelled()) return;
     let messages: Buffer[];
     try {
-      messages = this.#decoder === undefined && isOneMessage(chunk, this.limits.maxReceiveBytes) ? [chunk] : (this.#decoder ??= new MessageDecoder(this.limits.maxReceiveBytes)).push(chunk);
+      messages = (this.#decoder ??= new MessageDecoder(this.limits.maxReceiveBytes)).push(chunk);
     } catch (err) {
       if (!(err instanceof MessageTooLarge)) throw err;
       this.sendStatus({ code: Status.RESOURCE_EXHAUSTED, details: err.message, metadata: null });
@@ -313,13 +313,6 @@ export interface LazyCallListener extends Omit<CallListener, 'onReceiveMetadata'
   onReceiveMetadata(metadata: () => grpc.Metadata): void;
 }
 
-/** The common case of a whole request in one DATA frame: no decoder, no copy. */
-function isOneMessage(chunk: Buffer, maxBytes: number): boolean {
-  if (chunk.length < 5) return false;
-  const length = chunk.readUInt32BE(1);
-  return chunk.length === 5 + length && (maxBytes === -1 || length <= maxBytes);
-}
-
 /** Response headers as grpc-js's server sends them. */
 function responseHeaders(metadata: grpc.Metadata | undefined): http2.OutgoingHttpHeaders {
   const headers: http2.OutgoingHttpHeaders = {
@@ -332,10 +325,11 @@ function responseHeaders(metadata: grpc.Metadata | undefined): http2.OutgoingHtt
 }
 
 /** grpc-js hides error texts from clients unless GRPC_NODE_DEBUG_SEND_ERROR_DETAILS is set. */
-const SEND_ERROR_DETAILS = Boolean(process.env.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS);
+export const SEND_ERROR_DETAILS = Boolean(process.env.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS);
 
-export function sendErrorDetails(err: unknown, what: string): string {
-  if (!SEND_ERROR_DETAILS) return what === 'Error writing message' ? 'Internal server error' : what;
+/** `what` and the error's text, or only `hidden` (default `what`) when details are not sent. */
+export function sendErrorDetails(err: unknown, what: string, hidden = what): string {
+  if (!SEND_ERROR_DETAILS) return hidden;
   return `${what}: ${err instanceof Error ? err.message : String(err)}`;
 }
 

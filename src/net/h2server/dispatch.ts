@@ -5,14 +5,13 @@
  * objects with prototype methods: one allocation per call, not one closure per event.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { H2ServerCall, type CallListener, type CallStatus, type MethodHandler } from './call';
+import { H2ServerCall, SEND_ERROR_DETAILS, type CallListener, type CallStatus, type MethodHandler } from './call';
 import { DuplexCall, errorToStatus, ReadableCall, UnaryCall, WritableCall, type MetadataSource } from './surface';
 
 type CallInterface = grpc.ServerInterceptingCallInterface;
 type AnyHandler = (...args: unknown[]) => void;
 const UNKNOWN = 2;
 const UNIMPLEMENTED = 12;
-const SHOW_THROWN = Boolean(process.env.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS);
 
 type Cancellable = { cancelled: boolean; emit(event: 'cancelled', why: 'cancelled'): boolean; destroy?(): void };
 type Pushable = Cancellable & { push(chunk: unknown): boolean };
@@ -116,7 +115,7 @@ function run(call: CallInterface, handler: MethodHandler, surface: unknown, call
   try {
     (handler.func as AnyHandler)(surface, callback);
   } catch (err) {
-    call.sendStatus(status(UNKNOWN, SHOW_THROWN ? `Server method handler threw error ${(err as Error).message}` : 'Unknown error'));
+    call.sendStatus(status(UNKNOWN, SEND_ERROR_DETAILS ? `Server method handler threw error ${(err as Error).message}` : 'Unknown error'));
   }
 }
 

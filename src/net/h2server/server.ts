@@ -266,7 +266,11 @@ export type GrpcServerKind = 'loopp' | 'grpc-js';
  * A server of `kind`; without a kind, loopp's unless `options` has keys only grpc-js implements
  * (keepalive, connection age or idle limits, ...), which then select grpc-js's.
  */
+/** The kind asked for, else grpc-js's when `options` hold one loopp's server does not read. */
+export function serverKindFor(kind: GrpcServerKind | undefined, options: grpc.ServerOptions): GrpcServerKind {
+  return kind ?? (unsupportedServerOptions(options).length > 0 ? 'grpc-js' : 'loopp');
+}
+
 export function newGrpcServer(kind: GrpcServerKind | undefined, options: grpc.ServerOptions = {}): GrpcServer {
-  const chosen = kind ?? (unsupportedServerOptions(options).length > 0 ? 'grpc-js' : 'loopp');
-  return chosen === 'grpc-js' ? new grpc.Server(options) : createGrpcServer(options);
+  return serverKindFor(kind, options) === 'grpc-js' ? new grpc.Server(options) : createGrpcServer(options);
 }
