@@ -20,14 +20,13 @@ import { TeardownScope } from './core/teardown';
 import { transportCredentials } from './net/grpc/credentials';
 import type { ChannelKind } from './net/grpc/open-channel';
 import type { GrpcServerKind } from './net/h2server/server';
-import { decodeHandshakeCert, derToPem, generateCertificate, type CertificateBundle } from './net/mtls/cert';
+import { derToPem, generateCertificate, type CertificateBundle } from './net/mtls/cert';
 import { versionTable, type DispensedClient, type PluginSet, type VersionedPluginSets } from './shared/plugin-set';
 import { buildPluginEnv, type HandshakeConfig } from './wire/env';
-import { DIAGNOSE_TEXT, parseHandshakeLine, type Handshake } from './wire/handshake';
 import type { HclogLevel } from './wire/hclog';
 import { PluginClient } from './host/plugin-client';
 import { createExitState, type ProcessControl } from './host/runner/exit-state';
-import { connect, ensureConnected, requireCount } from './host/start';
+import { acceptHandshakeLine, connect, ensureConnected, requireCount } from './host/start';
 import { startDeadline } from './host/start-deadline';
 import { createStderrPump, type PluginLogEntry, type StderrPump } from './host/stderr';
 import { serveWith, type PluginServer } from './plugin/serve';
@@ -136,7 +135,7 @@ export async function servePluginInProcess<P extends PluginSet>(options: ServePl
       await served.server.closed;
     });
     deadline.signal.throwIfAborted();
-    const hs = parseLine(served.line, versions, options.grpcBrokerMultiplex ?? false);
+    const hs = acceptHandshakeLine(served.line.replace(/\n$/, ''), versions, options.grpcBrokerMultiplex ?? false, identity !== undefined);
     const tls = identity === undefined ? undefined : { own: identity, peerPem: derToPem(hs.serverCert as Buffer) };
     const connection = await connect(hs, { ...options, unixSocketDir: dir }, tls, { instance: `${name} in-process`, log }, deadline.signal);
     scope.defer(() => connection.close());
@@ -199,11 +198,6 @@ async function serve(
     { out: (text) => (line += text), err: (text) => stderr.push(Buffer.from(text)) },
   );
   return { server, line };
-}
-
-/** The host's reading of the line, as startPlugin reads a launched plugin's. */
-function parseLine(line: string, hostVersions: number[], muxRequested: boolean): Handshake<Buffer> {
-  return parseHandshakeLine(line.replace(/\n$/, ''), { hostVersions, muxRequested, diagnose: DIAGNOSE_TEXT, decodeServerCert: decodeHandshakeCert });
 }
 
 /**

@@ -214,3 +214,17 @@ export function assertNothingLeft(registry: { list(): unknown[] }, dir: string, 
   assert.deepEqual(childPids(), [], 'child processes left running');
   assert.deepEqual(listDir(dir).sort(), [...keep].sort(), 'files left in the LOOP TMPDIR');
 }
+
+/** Live processes whose environment holds `marker` (a plugin started through another process, which childPids() cannot see). */
+export function markedProcesses(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}

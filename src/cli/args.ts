@@ -29,8 +29,18 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+/** `--help` or `-h` where an option of ours may stand: main prints the command's help. */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+}
+
+/**
+ * `interspersed`: options may also follow the positional words (`loopp bundle <entry.js> -o <path>`),
+ * which only commands that run no plugin command may ask for.
+ */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], o: { interspersed?: boolean } = {}): ParsedArgs {
   const options = new Map<string, boolean | string | string[]>();
+  const positional: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i]!;
@@ -38,7 +48,12 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       i++;
       break;
     }
-    if (!word.startsWith('-') || word === '-') break;
+    if (!word.startsWith('-') || word === '-') {
+      if (!o.interspersed) break;
+      positional.push(word);
+      continue;
+    }
+    if (word === '--help' || word === '-h') throw new HelpRequested(word);
     const { spec, negated, inline } = findSpec(word, specs);
     if (spec.kind === 'flag') {
       if (inline !== undefined) throw new UsageError(`${word}: --${spec.name} takes no value`);
@@ -50,7 +65,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
     if (spec.kind === 'value') options.set(spec.name, value);
     else options.set(spec.name, [...((options.get(spec.name) as string[] | undefined) ?? []), value]);
   }
-  return { options, rest: argv.slice(i) };
+  return { options, rest: [...positional, ...argv.slice(i)] };
 }
 
 function findSpec(word: string, specs: readonly OptionSpec[]): { spec: OptionSpec; negated: boolean; inline?: string } {

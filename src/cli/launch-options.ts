@@ -13,6 +13,7 @@ import { LOOP_KINDS, asCmdEnv, newEnvConfig, type LoopKindName } from '../loop/i
 import { UsageError, durationMs, flag, keyValue, list, value, type OptionSpec, type ParsedArgs } from './args';
 import { EXIT, type ExitCode } from './exit-codes';
 import { progress, type CliIo } from './output';
+import { NOT_A_PLUGIN_FIRST_LINE } from '../wire/env';
 
 /** go-plugin's StartTimeout. */
 export const DEFAULT_LAUNCH_TIMEOUT_MS = 60_000;
@@ -92,7 +93,7 @@ export async function loopEnv(): Promise<Record<string, string>> {
 }
 
 /** Checks the launch options and the plugin command (`parsed.rest`); throws a UsageError. */
-export async function launchPlan(parsed: ParsedArgs, _io: CliIo): Promise<LaunchPlan> {
+export async function launchPlan(parsed: ParsedArgs): Promise<LaunchPlan> {
   const [command, ...args] = parsed.rest;
   if (command === undefined || command === '') throw new UsageError('missing the plugin command: loopp <command> [options] <plugin> [plugin args...]');
   const loop = loopKindOf(parsed);
@@ -143,11 +144,10 @@ export interface LaunchFailure {
   readonly stderrTail: string;
 }
 
-const NOT_A_PLUGIN = 'This binary is a plugin';
 
 /** What to do about a failed start, by error code (the error's own hint is the fallback). */
 function hintFor(code: string, stderrTail: string, own: string | undefined): string {
-  if (stderrTail.includes(NOT_A_PLUGIN)) return 'The plugin refused the magic cookie: pass the --cookie KEY=VALUE it was built with, or --loop KIND for a Chainlink LOOP.';
+  if (stderrTail.includes(NOT_A_PLUGIN_FIRST_LINE)) return 'The plugin refused the magic cookie: pass the --cookie KEY=VALUE it was built with, or --loop KIND for a Chainlink LOOP.';
   switch (code) {
     case 'ERR_LOOPP_SPAWN':
       return 'Check the plugin path (a name without a slash is looked up on PATH) and that the file is executable.';
@@ -189,11 +189,11 @@ export type LaunchResult = { ok: true; client: PluginClient } | { ok: false; exi
  * Starts the plugin with loopp's startPlugin, showing a progress line meanwhile (on a terminal).
  * A failure is returned, not thrown: EXIT.launch, or EXIT.interrupted when io.signal stopped it.
  */
-export async function startWithProgress(plan: LaunchPlan, io: CliIo, extra: Partial<StartPluginOptions<PluginSet>> = {}): Promise<LaunchResult> {
+export async function startWithProgress(plan: LaunchPlan, io: CliIo): Promise<LaunchResult> {
   const line = progress(io);
   line.update(`starting ${plan.command}`);
   try {
-    const client = await startPlugin(startOptions(plan, { signal: io.signal, ...extra }));
+    const client = await startPlugin(startOptions(plan, { signal: io.signal }));
     return { ok: true, client };
   } catch (err) {
     const failure = launchFailure(err);

@@ -3,7 +3,7 @@
  * `loopp`: the command for plugin authors (check a plugin against the protocol, call it, bundle it).
  * This file only dispatches; each command lives in its own folder.
  */
-import { UsageError } from './args';
+import { HelpRequested, UsageError } from './args';
 import type { Command } from './command';
 import { COMMANDS } from './commands';
 import { EXIT, EXIT_HELP, type ExitCode } from './exit-codes';
@@ -44,18 +44,15 @@ export async function main(argv: readonly string[], io: CliIo, commands: readonl
     io.stderr.write(`loopp: unknown command ${JSON.stringify(name)}; the commands are ${commands.map((c) => c.name).join(', ')} (loopp --help)\n`);
     return EXIT.usage;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    // Only before the plugin's command: `loopp check ./p --help` passes --help to the plugin.
-    const firstWord = rest.findIndex((w) => !w.startsWith('-'));
-    const helpAt = rest.findIndex((w) => w === '--help' || w === '-h');
-    if (firstWord === -1 || helpAt < firstWord) {
-      io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
-      return EXIT.ok;
-    }
-  }
   try {
     return await command.run(rest, io);
   } catch (err) {
+    // Thrown by parseArgs, so only where an option of ours may stand: `loopp check ./p --help`
+    // passes --help to the plugin.
+    if (err instanceof HelpRequested) {
+      io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+      return EXIT.ok;
+    }
     if (err instanceof UsageError) {
       io.stderr.write(`loopp ${name}: ${err.message}\n`);
       return EXIT.usage;

@@ -237,23 +237,24 @@ async function launch(file: string, env: Record<string, string>, options: StartP
 }
 
 /** Reads and checks the handshake line (Go's order and texts); remembers the socket it announces. */
-async function handshakeOf(child: Launched, plan: StartPlan, identity: CertificateBundle | undefined, signal: AbortSignal): Promise<Handshake<Buffer>> {
-  const line = await readHandshakeLine(child.proc, signal);
-  child.log('handshake line: %s', line.length > 200 ? `${line.slice(0, 200)}…` : line);
-  // Known before the line is accepted: a refused plugin is killed and cannot remove its socket.
-  child.announced = announcedSocketPath(line);
-  const handshake = parseHandshakeLine(line, {
-    hostVersions: plan.versions,
-    muxRequested: plan.muxRequested,
-    diagnose: DIAGNOSE_TEXT,
-    decodeServerCert: decodeHandshakeCert,
-  });
-  if (identity !== undefined && handshake.serverCert === undefined) {
+/** The host's reading of a handshake line (go-plugin's), and the certificate AutoMTLS needs from it. */
+export function acceptHandshakeLine(line: string, hostVersions: number[], muxRequested: boolean, autoMTLS: boolean): Handshake<Buffer> {
+  const handshake = parseHandshakeLine(line, { hostVersions, muxRequested, diagnose: DIAGNOSE_TEXT, decodeServerCert: decodeHandshakeCert });
+  if (autoMTLS && handshake.serverCert === undefined) {
     throw new HandshakeError('ERR_LOOPP_SERVER_CERT', 'plugin did not send a server certificate although AutoMTLS was requested', {
       line,
       hint: 'The plugin does not support AutoMTLS; start it with autoMTLS: false.',
     });
   }
+  return handshake;
+}
+
+async function handshakeOf(child: Launched, plan: StartPlan, identity: CertificateBundle | undefined, signal: AbortSignal): Promise<Handshake<Buffer>> {
+  const line = await readHandshakeLine(child.proc, signal);
+  child.log('handshake line: %s', line.length > 200 ? `${line.slice(0, 200)}…` : line);
+  // Known before the line is accepted: a refused plugin is killed and cannot remove its socket.
+  child.announced = announcedSocketPath(line);
+  const handshake = acceptHandshakeLine(line, plan.versions, plan.muxRequested, identity !== undefined);
   child.log('using plugin version=%d %s %s tls=%s', handshake.appVersion, handshake.network, handshake.address, identity !== undefined);
   return handshake;
 }

@@ -35,6 +35,8 @@ export const NOT_A_PLUGIN_TEXT =
   'This binary is a plugin. These are not meant to be executed directly.\n' +
   'Please execute the program that consumes these plugins, which will\n' +
   'load any plugins automatically\n';
+/** Its first line: what a host finds in a stderr tail. */
+export const NOT_A_PLUGIN_FIRST_LINE = NOT_A_PLUGIN_TEXT.split('\n')[0] as string;
 
 export interface BuildPluginEnvOptions {
   handshake: HandshakeConfig;

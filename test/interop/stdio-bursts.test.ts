@@ -118,10 +118,11 @@ describe('stdio bursts', () => {
       assert.ok(Buffer.concat(sink.chunks).equals(want.both), 'bytes or their order across stdout/stderr differ');
       assert.equal(Math.max(...sink.chunks.map((c) => c.length)), MAX_MESSAGE);
       assert.equal(sink.writesWhileOwingDrain, 0);
-      assert.ok((JSON.parse(fs.readFileSync(report, 'utf8')) as { drainWaits: number }).drainWaits > 0);
     } finally {
       assert.deepEqual(await p.close(), { code: 0, signal: null, reason: 'closed' });
     }
+    // Read once the plugin has exited: it writes the report after its last write returns.
+    assert.ok((JSON.parse(fs.readFileSync(report, 'utf8')) as { drainWaits: number }).drainWaits > 0);
     assert.deepEqual(childPids(), []);
   });
 

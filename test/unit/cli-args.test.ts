@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { durationMs, keyValue, parseArgs, UsageError, type OptionSpec } from '../../src/cli/args';
+import { durationMs, HelpRequested, keyValue, parseArgs, UsageError, type OptionSpec } from '../../src/cli/args';
 import { main } from '../../src/cli/main';
 import type { Command } from '../../src/cli/command';
 import { EXIT } from '../../src/cli/exit-codes';
@@ -26,6 +26,9 @@ describe('loopp command line', () => {
     assert.equal(a.options.get('timeout'), '5s');
     assert.deepEqual(a.rest, ['./plugin', '--env', 'x', '-v']);
     assert.deepEqual(parseArgs(['-o', 'f', '--', '--plugin-starting-with-dashes'], SPECS).rest, ['--plugin-starting-with-dashes']);
+    const mixed = parseArgs(['entry.js', '-o', 'out', 'more', '--env', 'A=1'], SPECS, { interspersed: true });
+    assert.deepEqual([mixed.rest, mixed.options.get('out'), mixed.options.get('env')], [['entry.js', 'more'], 'out', ['A=1']]);
+    assert.throws(() => parseArgs(['entry.js', '--help'], SPECS, { interspersed: true }), HelpRequested);
   });
 
   it('names the mistake', () => {
@@ -50,7 +53,7 @@ describe('loopp command line', () => {
       return { io: { stdout: out, stderr: err, env: {}, signal: new AbortController().signal }, text: () => ({ o, e }) };
     };
     const seen: string[][] = [];
-    const echo: Command = { name: 'echo', summary: 'says it back', help: 'Usage: loopp echo', run: async (argv) => (seen.push([...argv]), EXIT.ok) };
+    const echo: Command = { name: 'echo', summary: 'says it back', help: 'Usage: loopp echo', run: async (argv) => (seen.push([...parseArgs(argv, SPECS).rest]), EXIT.ok) };
     const a = io();
     assert.equal(await main(['--help'], a.io, [echo]), EXIT.ok);
     assert.match(a.text().o, /  echo {2}says it back/);
@@ -58,6 +61,10 @@ describe('loopp command line', () => {
     const b = io();
     assert.equal(await main(['echo', '--help'], b.io, [echo]), EXIT.ok);
     assert.equal(b.text().o, 'Usage: loopp echo\n');
+    // After an option's value too (it has no dash); after the plugin's command it is the plugin's.
+    const b2 = io();
+    assert.equal(await main(['echo', '--env', 'K=V', '-h'], b2.io, [echo]), EXIT.ok);
+    assert.equal(b2.text().o, 'Usage: loopp echo\n');
     assert.equal(await main(['echo', './p', '--help'], io().io, [echo]), EXIT.ok);
     assert.deepEqual(seen, [['./p', '--help']]);
     const c = io();

@@ -44,14 +44,17 @@ describe('loopp call: <service>/<method>', () => {
     }
   });
 
-  it('picks the service by full name, or by its last part when only one has it; else lists them', () => {
+  it('picks the service by full name, or by its last part when only one has it; else lists them', async () => {
     const services = ['grpc.health.v1.Health', 'a.KV', 'b.KV', 'proto.Counter'];
-    assert.equal(pickService({ service: 'proto.Counter', method: 'x' }, services, ''), 'proto.Counter');
-    assert.equal(pickService({ service: 'Counter', method: 'x' }, services, ''), 'proto.Counter');
-    assert.throws(() => pickService({ service: 'KV', method: 'x' }, services, ''), usage('KV is ambiguous (a.KV, b.KV): give the full name; it serves:\n'));
-    assert.throws(() => pickService({ service: 'Nope', method: 'x' }, services, '  the list'), usage('the plugin serves no service Nope; it serves:\n  the list'));
+    const asked: string[] = [];
+    const list = (text: string) => async () => (asked.push(text), text);
+    assert.equal(await pickService({ service: 'proto.Counter', method: 'x' }, services, list('never')), 'proto.Counter');
+    assert.equal(await pickService({ service: 'Counter', method: 'x' }, services, list('never')), 'proto.Counter');
+    assert.deepEqual(asked, [], 'the plugin is asked for the listing only on a miss');
+    await assert.rejects(pickService({ service: 'KV', method: 'x' }, services, list('  a.KV: Get\n  b.KV: Get')), usage('KV is ambiguous (a.KV, b.KV): give the full name; it serves:\n  a.KV: Get\n  b.KV: Get'));
+    await assert.rejects(pickService({ service: 'Nope', method: 'x' }, services, list('  the list')), usage('the plugin serves no service Nope; it serves:\n  the list'));
     // A suffix must be a whole name part.
-    assert.throws(() => pickService({ service: 'ounter', method: 'x' }, services, 'L'), usage('the plugin serves no service ounter; it serves:\nL'));
+    await assert.rejects(pickService({ service: 'ounter', method: 'x' }, services, list('L')), usage('the plugin serves no service ounter; it serves:\nL'));
   });
 
   it('picks the method exactly, or in any case when only one matches; lists the methods on a miss', () => {

@@ -5,15 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { parseArgs, UsageError } from '../../src/cli/args';
 import { LAUNCH_OPTIONS, formatLaunchFailure, launchFailure, launchPlan, startOptions } from '../../src/cli/launch-options';
-import type { CliIo } from '../../src/cli/output';
 import { LOOP_KINDS } from '../../src/loop/index';
 import { HandshakeError, StartError } from '../../src/index';
 
-const io: CliIo = { stdout: new PassThrough(), stderr: new PassThrough(), env: {}, signal: new AbortController().signal };
-const plan = (argv: string[]) => launchPlan(parseArgs(argv, LAUNCH_OPTIONS), io);
+const plan = (argv: string[]) => launchPlan(parseArgs(argv, LAUNCH_OPTIONS));
 
 describe('launch options', () => {
   it('a go-plugin plugin: cookie, version 1, AutoMTLS on, no mux, unix, 60 s', async () => {

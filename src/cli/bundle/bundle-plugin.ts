@@ -48,8 +48,11 @@ export async function bundlePlugin(o: BundlePluginOptions): Promise<BundledPlugi
   o.onStep?.(`bundling ${entry}`);
   const built = await writeBundle(esbuild, entry, files, { external: o.external ?? [], minify: o.minify ?? true });
   writeLauncher(files, o.generator ?? 'loopp bundle');
-  o.onStep?.('starting the plugin once for its code cache');
-  const cache = o.cache === false ? undefined : await cacheRun(files, o.cache);
+  let cache: Awaited<ReturnType<typeof cacheRun>> | undefined;
+  if (o.cache !== false) {
+    o.onStep?.('starting the plugin once for its code cache');
+    cache = await cacheRun(files, o.cache);
+  }
   return { files, id: built.id, bundleBytes: built.bundleBytes, warnings: built.warnings, ...(cache ? { cache } : {}) };
 }
 

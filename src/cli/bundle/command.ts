@@ -44,24 +44,9 @@ used ("code cache accepted", or why it was rejected).
 ${EXIT_HELP}
 `;
 
-/** Options may come before and after the entry (`loopp bundle <entry.js> -o <path>`). */
-function parseAnywhere(argv: readonly string[]): ParsedArgs {
-  const options = new Map<string, boolean | string | readonly string[]>();
-  const rest: string[] = [];
-  let words = argv;
-  while (words.length > 0) {
-    const parsed = parseArgs(words, OPTIONS);
-    for (const [k, v] of parsed.options) options.set(k, Array.isArray(v) ? [...((options.get(k) as string[] | undefined) ?? []), ...v] : v);
-    if (parsed.rest.length === 0) break;
-    rest.push(parsed.rest[0]!);
-    words = parsed.rest.slice(1);
-  }
-  return { options, rest };
-}
-
 async function cacheOptions(parsed: ParsedArgs, launcher: string, io: CliIo): Promise<CacheRunOptions | false> {
   if (flag(parsed, 'cache') === false) return false;
-  const { command: _launcher, ...options } = startOptions(await launchPlan({ options: parsed.options, rest: [launcher] }, io), { signal: io.signal });
+  const { command: _launcher, ...options } = startOptions(await launchPlan({ options: parsed.options, rest: [launcher] }), { signal: io.signal });
   return options;
 }
 
@@ -80,7 +65,8 @@ function report(b: BundledPlugin, io: CliIo): void {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const parsed = parseAnywhere(argv);
+  // Options may come before and after the entry (`loopp bundle <entry.js> -o <path>`).
+  const parsed = parseArgs(argv, OPTIONS, { interspersed: true });
   const [entry, ...extra] = parsed.rest;
   if (entry === undefined) throw new UsageError('missing the entry point: loopp bundle <entry.js> -o <path>');
   if (extra.length > 0) throw new UsageError(`one entry point only; also given: ${extra.join(' ')}`);

@@ -75,8 +75,7 @@ async function listing(session: ReflectionSession, source: DescriptorSource): Pr
 /** The method and its registry, or a UsageError/NotDescribed. */
 async function findMethod(session: ReflectionSession, ref: MethodRef): Promise<Found> {
   const source = descriptorSource(session);
-  const inList = session.services.includes(ref.service) || session.services.some((s) => s.endsWith(`.${ref.service}`));
-  const service = pickService(ref, session.services, inList ? '' : await listing(session, source));
+  const service = await pickService(ref, session.services, () => listing(session, source));
   const registry = await source.registryOf(service);
   return { method: pickMethod(registry, service, ref), registry };
 }
@@ -141,7 +140,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
     json: parseJsonText(parsed.rest[parsed.rest.length - 1]!),
     deadlineMs: deadline === undefined ? undefined : durationMs('deadline', deadline),
   };
-  const plan = await launchPlan({ options: parsed.options, rest: parsed.rest.slice(0, -2) }, io);
+  const plan = await launchPlan({ options: parsed.options, rest: parsed.rest.slice(0, -2) });
   const launched = await startWithProgress(plan, io);
   if (!launched.ok) {
     io.stderr.write(`loopp call: ${formatLaunchFailure(launched.failure)}`);

@@ -18,13 +18,16 @@ export function parseMethodRef(text: string): MethodRef {
   return { service: m[1]!, method: m[2]! };
 }
 
-/** The service `ref` names among `services`, or a UsageError listing them (`listing` describes each). */
-export function pickService(ref: MethodRef, services: readonly string[], listing: string): string {
+/**
+ * The service `ref` names among `services`, or a UsageError listing them (`listing` describes each; it
+ * asks the plugin, so it runs only for a miss).
+ */
+export async function pickService(ref: MethodRef, services: readonly string[], listing: () => Promise<string>): Promise<string> {
   if (services.includes(ref.service)) return ref.service;
   const bySuffix = services.filter((s) => s.endsWith(`.${ref.service}`));
   if (bySuffix.length === 1) return bySuffix[0]!;
   const why = bySuffix.length > 1 ? `${ref.service} is ambiguous (${bySuffix.join(', ')}): give the full name` : `the plugin serves no service ${ref.service}`;
-  throw new UsageError(`${why}; it serves:\n${listing}`);
+  throw new UsageError(`${why}; it serves:\n${await listing()}`);
 }
 
 export function methodLine(m: DescMethod): string {

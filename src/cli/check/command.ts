@@ -37,7 +37,7 @@ ${EXIT_HELP}
 
 async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const parsed = parseArgs(argv, CHECK_OPTIONS);
-  const plan = await launchPlan(parsed, io);
+  const plan = await launchPlan(parsed);
   const line = progress(io);
   let outcome;
   try {

@@ -2,7 +2,7 @@
  * What hosts tolerate but a plugin should still get right: the format of its stderr log lines and
  * what it does when started without the magic cookie (by hand, say). These rules warn, never fail.
  */
-import { NOT_A_PLUGIN_TEXT } from '../../wire/env';
+import { NOT_A_PLUGIN_FIRST_LINE, NOT_A_PLUGIN_TEXT } from '../../wire/env';
 import type { LaunchPlan } from '../launch-options';
 import { shortLine } from './handshake';
 import type { Launch } from './launch';
@@ -39,7 +39,6 @@ export function logFormatRule(stderr: string, plan: LaunchPlan): RuleResult {
   return warn(id, evidence, `Log hclog JSON lines on stderr (@level, @message, @timestamp): hosts pass other lines on at debug level${plan.loop ? '' : ' without a level'}.`);
 }
 
-const NOT_A_PLUGIN_FIRST_LINE = NOT_A_PLUGIN_TEXT.split('\n')[0]!;
 
 /** Judges the launch without the cookie. */
 export function cookieRule(l: Launch, cookieKey: string): RuleResult {
