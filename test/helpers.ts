@@ -11,6 +11,8 @@ import type { KVClient } from '../fixtures/gen/examples/kv/kv';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const GO_BIN = path.join(ROOT, 'go-interop', 'bin');
 export const BIN = path.join(ROOT, 'bin');
+/** The compiled `loopp` command. */
+export const LOOPP_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Absolute path of a compiled scenario fixture. */
 export function fixture(name: string): string {

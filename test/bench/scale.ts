@@ -23,14 +23,14 @@ const FLOOR_HOST = path.join(ROOT, 'dist', 'test', 'bench', 'floor-host.js');
 
 interface ScaleSample {
   wallMs: number;
-  /** Not measured by the floor hosts. */
-  rssBeforeKB: number;
+  /** Both left out by the floor hosts, which measure time only. */
+  rssBeforeKB?: number;
   rssAfterKB?: number;
 }
 
 export async function runScale(rounds = Number(arg('rounds', '5')), n = Number(arg('plugins', '100'))): Promise<BenchResult> {
   const warmup = 1;
-  for (const f of [GO_PLUGIN, GO_HOST, TS_HOST]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
+  for (const f of [GO_PLUGIN, GO_HOST, TS_HOST, FLOOR_HOST]) if (!fs.existsSync(f)) throw new Error(`${f} missing: run make build interop-bin`);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'loopp-bench-scale-'));
   const hosts: Record<string, () => string> = {
     'Go host': () => execFileSync(GO_HOST, ['-n', String(n), GO_PLUGIN], { cwd, encoding: 'utf8' }),
@@ -44,7 +44,7 @@ export async function runScale(rounds = Number(arg('rounds', '5')), n = Number(a
       const s = JSON.parse(fn()) as ScaleSample;
       if (r < warmup) continue;
       (raw[`${name}, wall ms`] ??= []).push(s.wallMs);
-      if (s.rssAfterKB !== undefined) (raw[`${name}, RSS growth MB per plugin`] ??= []).push((s.rssAfterKB - s.rssBeforeKB) / 1024 / n);
+      if (s.rssAfterKB !== undefined && s.rssBeforeKB !== undefined) (raw[`${name}, RSS growth MB per plugin`] ??= []).push((s.rssAfterKB - s.rssBeforeKB) / 1024 / n);
     }
   }
   fs.rmSync(cwd, { recursive: true, force: true });

@@ -14,10 +14,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { grpcPlugin, startPlugin } from '../../src/index';
 import { KVClient } from '../../fixtures/gen/examples/kv/kv';
-import { childPids, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, run, shellCommand, tmpDir, type RunResult } from '../helpers';
+import { childPids, fixtureAt, goBinary, kvGet, kvPut, listDir, rmDir, run, shellCommand, tmpDir, type RunResult, LOOPP_CLI } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const LOOPP = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const COOKIE = 'BASIC_PLUGIN=hello';
 const handshake = { protocolVersion: 1, magicCookieKey: 'BASIC_PLUGIN', magicCookieValue: 'hello' };
 const plugins = { kv: grpcPlugin({ client: ({ createClient }) => createClient<KVClient>(KVClient.service) }) };
@@ -33,7 +32,7 @@ before(() => {
 after(() => rmDir(work));
 
 function loopp(...args: string[]): Promise<RunResult> {
-  return run(process.execPath, [LOOPP, ...args], { cwd: work, timeoutMs: 90_000 });
+  return run(process.execPath, [LOOPP_CLI, ...args], { cwd: work, timeoutMs: 90_000 });
 }
 
 /** Starts `launcher` with loopp's host, puts and gets one key, closes; returns what the launcher said. */

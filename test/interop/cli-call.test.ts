@@ -13,10 +13,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { binary, goBinary, listDir, markedProcesses, rmDir, run, sleep, tmpDir, type RunResult } from '../helpers';
+import { binary, goBinary, listDir, markedProcesses, rmDir, run, sleep, tmpDir, type RunResult, LOOPP_CLI } from '../helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const LOOPP = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const KV = ['--cookie', 'BASIC_PLUGIN=hello'];
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
@@ -36,7 +34,7 @@ let runs = 0;
 /** The plugin is loopp's child, not ours: a marker in its environment finds it if it outlives loopp. */
 async function loopp(...args: string[]): Promise<RunResult> {
   const marker = `LOOPP_CALL_TEST=${process.pid}-${++runs}`;
-  const r = await run(process.execPath, [LOOPP, 'call', '--env', marker, ...args], { cwd: work, env: { ...process.env, TMPDIR: sockTmp }, timeoutMs: 60_000 });
+  const r = await run(process.execPath, [LOOPP_CLI, 'call', '--env', marker, ...args], { cwd: work, env: { ...process.env, TMPDIR: sockTmp }, timeoutMs: 60_000 });
   assert.deepEqual(listDir(sockTmp), [], 'a socket left behind');
   assert.deepEqual(markedProcesses(marker), [], 'a plugin left running');
   return r;
@@ -92,7 +90,7 @@ describe('loopp call: Go plugins (reflection from go-plugin)', () => {
 
   it('interrupted (SIGINT) during a stream: exit 130, the plugin stopped', async () => {
     const marker = `LOOPP_CALL_TEST=${process.pid}-sigint`;
-    const child = spawn(process.execPath, [LOOPP, 'call', '--env', marker, ...KV, goBinary('kv-plugin-go'), 'grpc.health.v1.Health/Watch', '{"service":"plugin"}'], {
+    const child = spawn(process.execPath, [LOOPP_CLI, 'call', '--env', marker, ...KV, goBinary('kv-plugin-go'), 'grpc.health.v1.Health/Watch', '{"service":"plugin"}'], {
       cwd: work,
       env: { ...process.env, TMPDIR: sockTmp },
       stdio: ['ignore', 'pipe', 'pipe'],

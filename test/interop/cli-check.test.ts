@@ -11,9 +11,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, ROOT, binary, fixture, fixtureAt, goBinary, listDir, markedProcesses, rmDir, run, tmpDir } from '../helpers';
+import { BIN, ROOT, binary, fixture, fixtureAt, goBinary, listDir, markedProcesses, rmDir, run, tmpDir, LOOPP_CLI } from '../helpers';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const COOKIE = ['--cookie', 'BASIC_PLUGIN=hello'];
 
 type Status = 'pass' | 'fail' | 'n/a' | 'warn';
@@ -81,7 +80,7 @@ async function loopp(args: string[], timeoutMs = 60_000): Promise<CheckRun> {
   const marker = `LOOPP_CHECK_TEST=${randomUUID()}`;
   const t0 = Date.now();
   try {
-    const r = await run(process.execPath, [CLI, 'check', '--env', marker, ...args], { env: { ...process.env, TMPDIR: tmp }, timeoutMs });
+    const r = await run(process.execPath, [LOOPP_CLI, 'check', '--env', marker, ...args], { env: { ...process.env, TMPDIR: tmp }, timeoutMs });
     assert.deepEqual(markedProcesses(marker), [], 'a plugin process outlived the check');
     assert.deepEqual(listDir(tmp), [], 'check left files in its TMPDIR');
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
@@ -262,7 +261,7 @@ describe('loopp check: bad input never crashes or hangs, and leaves nothing', ()
     const marker = `LOOPP_CHECK_TEST=${randomUUID()}`;
     try {
       const { spawn } = await import('node:child_process');
-      const child = spawn(process.execPath, [CLI, 'check', '--env', marker, ...COOKIE, process.execPath, checkFixture('grpc.shutdown')], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [LOOPP_CLI, 'check', '--env', marker, ...COOKIE, process.execPath, checkFixture('grpc.shutdown')], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
       setTimeout(() => child.kill('SIGINT'), 1500);
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       assert.equal(code, 130);
@@ -276,13 +275,13 @@ describe('loopp check: bad input never crashes or hangs, and leaves nothing', ()
 
 describe('loopp check: output', () => {
   it('loopp --help lists check', async () => {
-    const r = await run(process.execPath, [CLI, '--help']);
+    const r = await run(process.execPath, [LOOPP_CLI, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /\n {2}check {2,}launch a plugin and check it against the go-plugin protocol, rule by rule\n/);
   });
 
   it('--help: usage, options, examples and the exit table', async () => {
-    const r = await run(process.execPath, [CLI, 'check', '--help']);
+    const r = await run(process.execPath, [LOOPP_CLI, 'check', '--help']);
     assert.equal(r.code, 0);
     for (const text of ['Usage: loopp check [options] <plugin>', '--cookie KEY=VALUE', '--loop KIND', '--json', 'Examples:', 'Exit status:', '130  interrupted']) assert.ok(r.stdout.includes(text), text);
   });

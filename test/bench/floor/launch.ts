@@ -12,10 +12,7 @@ import { connect, pb, unary } from './wire';
 export const COOKIE = { key: 'BASIC_PLUGIN', value: 'hello' };
 
 export interface FloorPlugin {
-  child: ChildProcess;
   session: http2.ClientHttp2Session;
-  network: string;
-  address: string;
   close(): Promise<void>;
 }
 
@@ -75,5 +72,5 @@ export async function launchFloor(command: string, args: string[], env: Record<s
     await exited;
     clearTimeout(timer);
   };
-  return { child, session, network, address, close };
+  return { session, close };
 }
